@@ -1,0 +1,113 @@
+// swift-tools-version:6.0
+//
+// RAMKit: train, evaluate, export and run the RAM / RAM++ image-tagging models.
+//
+// Layout (the tree shows the architecture):
+//   Sources/   the core, which knows nothing of RAM: tensors + autograd (RAMTensor), nn layers
+//              (RAMNN), images (RAMImage), checkpoint readers (RAMCheckpoint), config + registries
+//              (RAMCore), the run loops (RAMEngine), and the `ram` executable.
+//   Plugins/   modules that fill the registries (backbones, RAM models, losses, transforms, ...).
+//              NOTE: SwiftPM gives the folder name `Plugins/` a special meaning only for targets
+//              declared with `.plugin(...)`. Ours are ordinary library targets, so each one names
+//              its folder explicitly with `path: "Plugins/<Name>"`.
+//   Benchmarks/ executables run with `swift run -c release <name>` (never timed tests).
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "RAMKit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ram", targets: ["ram"]),
+        .library(name: "RAMKit", targets: ["RAMCore", "RAMEngine", "RAMTensor", "RAMNN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // C system libraries (Debian: libopenblas-dev, libjpeg-dev, libpng-dev).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+
+        // ---- core ----
+        .target(name: "RAMTensor", dependencies: ["CBLAS"], path: "Sources/RAMTensor",
+                swiftSettings: swiftSettings),
+        .target(name: "RAMNN", dependencies: ["RAMTensor"], path: "Sources/RAMNN",
+                swiftSettings: swiftSettings),
+        .target(name: "RAMImage", dependencies: ["CJPEG", "CPNG"], path: "Sources/RAMImage",
+                swiftSettings: swiftSettings),
+        .target(name: "RAMCheckpoint", dependencies: [], path: "Sources/RAMCheckpoint",
+                swiftSettings: swiftSettings),
+        .target(name: "RAMCore",
+                dependencies: ["RAMTensor", "RAMNN", "RAMImage", "RAMCheckpoint",
+                               .product(name: "Yams", package: "Yams"),
+                               .product(name: "Logging", package: "swift-log")],
+                path: "Sources/RAMCore",
+                resources: [.copy("Resources/data")],
+                swiftSettings: swiftSettings),
+        .target(name: "RAMEngine",
+                dependencies: ["RAMCore", .product(name: "Logging", package: "swift-log")],
+                path: "Sources/RAMEngine", swiftSettings: swiftSettings),
+
+        // ---- plugins: each fills registries through one `register(into:)` ----
+        .target(name: "RAMBackbones", dependencies: ["RAMCore"], path: "Plugins/Backbones",
+                swiftSettings: swiftSettings),
+        .target(name: "RAMModels", dependencies: ["RAMCore", "RAMBackbones"], path: "Plugins/RAMModels",
+                swiftSettings: swiftSettings),
+        .target(name: "RAMTransforms", dependencies: ["RAMCore"], path: "Plugins/Transforms",
+                swiftSettings: swiftSettings),
+        .target(name: "RAMPostProcess", dependencies: ["RAMCore"], path: "Plugins/PostProcess",
+                swiftSettings: swiftSettings),
+        .target(name: "RAMLosses", dependencies: ["RAMCore"], path: "Plugins/Losses",
+                swiftSettings: swiftSettings),
+        .target(name: "RAMOptimizers", dependencies: ["RAMCore"], path: "Plugins/Optimizers",
+                swiftSettings: swiftSettings),
+        .target(name: "RAMDatasets", dependencies: ["RAMCore"], path: "Plugins/Datasets",
+                swiftSettings: swiftSettings),
+        .target(name: "RAMMetrics", dependencies: ["RAMCore"], path: "Plugins/Metrics",
+                swiftSettings: swiftSettings),
+        // An example third-party plugin: registers a custom post-processor as a user would.
+        .target(name: "ExampleTopK", dependencies: ["RAMCore"], path: "Plugins/ExampleTopK"),
+        // The default set of plugins, listed in one place.
+        .target(name: "RAMDefaultPlugins",
+                dependencies: ["RAMCore", "RAMBackbones", "RAMModels", "RAMTransforms", "RAMPostProcess",
+                               "RAMLosses", "RAMOptimizers", "RAMDatasets", "RAMMetrics"],
+                path: "Plugins/DefaultPlugins"),
+
+        // ---- the executable ----
+        .executableTarget(name: "ram",
+                          dependencies: ["RAMEngine", "RAMDefaultPlugins",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log")],
+                          path: "Sources/ram", swiftSettings: swiftSettings),
+
+        // ---- benchmarks (swift run -c release <name>) ----
+        .executableTarget(name: "bench-tensor", dependencies: ["RAMTensor", "CBLAS"],
+                          path: "Benchmarks/bench-tensor", swiftSettings: swiftSettings),
+        .executableTarget(name: "bench-image", dependencies: ["RAMImage"],
+                          path: "Benchmarks/bench-image", swiftSettings: swiftSettings),
+        .executableTarget(name: "bench-checkpoint", dependencies: ["RAMCheckpoint"],
+                          path: "Benchmarks/bench-checkpoint", swiftSettings: swiftSettings),
+        .executableTarget(name: "bench-model", dependencies: ["RAMDefaultPlugins", "RAMEngine", "CBLAS"],
+                          path: "Benchmarks/bench-model", swiftSettings: swiftSettings),
+
+        // ---- tests ----
+        .testTarget(name: "RAMTensorTests", dependencies: ["RAMTensor", "RAMNN"], path: "Tests/RAMTensorTests"),
+        .testTarget(name: "RAMImageTests", dependencies: ["RAMImage", "RAMTransforms"], path: "Tests/RAMImageTests"),
+        .testTarget(name: "RAMCheckpointTests", dependencies: ["RAMCheckpoint"], path: "Tests/RAMCheckpointTests"),
+        .testTarget(name: "RAMCoreTests", dependencies: ["RAMCore", "RAMEngine", "RAMDefaultPlugins", "ExampleTopK"],
+                    path: "Tests/RAMCoreTests"),
+        .testTarget(name: "RAMModelTests", dependencies: ["RAMModels", "RAMDefaultPlugins", "RAMEngine"],
+                    path: "Tests/RAMModelTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

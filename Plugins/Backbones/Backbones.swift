@@ -1,0 +1,1 @@
+// Backbones: see docs/architecture.md for what this module owns.

@@ -1,0 +1,1 @@
+// Datasets: see docs/architecture.md for what this module owns.

@@ -1,0 +1,1 @@
+// DefaultPlugins: see docs/architecture.md for what this module owns.

@@ -1,0 +1,1 @@
+// ExampleTopK: see docs/architecture.md for what this module owns.

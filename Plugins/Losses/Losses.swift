@@ -1,0 +1,1 @@
+// Losses: see docs/architecture.md for what this module owns.

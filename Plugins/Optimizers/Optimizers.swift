@@ -1,0 +1,1 @@
+// Optimizers: see docs/architecture.md for what this module owns.

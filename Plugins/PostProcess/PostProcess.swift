@@ -1,0 +1,1 @@
+// PostProcess: see docs/architecture.md for what this module owns.

@@ -1,0 +1,1 @@
+// RAMModels: see docs/architecture.md for what this module owns.

@@ -1,0 +1,1 @@
+// Transforms: see docs/architecture.md for what this module owns.

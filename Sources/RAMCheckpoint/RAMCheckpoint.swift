@@ -1,0 +1,1 @@
+// RAMCheckpoint: see docs/architecture.md for what this module owns.

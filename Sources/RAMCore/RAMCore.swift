@@ -1,0 +1,1 @@
+// RAMCore: see docs/architecture.md for what this module owns.

@@ -1,0 +1,1 @@
+// RAMEngine: see docs/architecture.md for what this module owns.

@@ -1,0 +1,1 @@
+// RAMImage: see docs/architecture.md for what this module owns.

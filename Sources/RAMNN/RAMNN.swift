@@ -1,0 +1,1 @@
+// RAMNN: see docs/architecture.md for what this module owns.

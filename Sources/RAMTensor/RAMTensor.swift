@@ -1,0 +1,1 @@
+// RAMTensor: see docs/architecture.md for what this module owns.

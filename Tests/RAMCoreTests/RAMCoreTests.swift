@@ -1,0 +1,7 @@
+import XCTest
+
+final class RAMCoreTestsSmoke: XCTestCase {
+    func testPackageBuilds() {
+        XCTAssertEqual(1 + 1, 2)
+    }
+}
