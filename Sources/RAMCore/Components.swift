@@ -1,0 +1,94 @@
+import RAMImage
+import RAMNN
+import RAMTensor
+
+/// One item flowing through a data pipeline: a file's bytes, then a decoded image, then the
+/// model's input; plus the labels a dataset attaches for training and evaluation.
+public struct Sample {
+    /// The file the sample came from (for reports), if any.
+    public var path: String?
+    /// Encoded bytes (what `DecodeImage` reads).
+    public var bytes: [UInt8]?
+    /// The image after decoding / resizing / normalising.
+    public var image: Image?
+    /// Class indices of the positive tags (training / evaluation), if any.
+    public var labels: [Int]?
+    /// A caption (training RAM's text decoder / RAM++'s alignment), if any.
+    public var text: String?
+
+    public init(path: String? = nil, bytes: [UInt8]? = nil, image: Image? = nil,
+                labels: [Int]? = nil, text: String? = nil) {
+        self.path = path
+        self.bytes = bytes
+        self.image = image
+        self.labels = labels
+        self.text = text
+    }
+}
+
+/// An image encoder. Input `[B, 3, S, S]` normalised pixels; output `[B, 1 + L, C]` tokens
+/// (Swin: token 0 is the average-pooled token; ViT: token 0 is the class token).
+public protocol Backbone: Module {
+    /// C, the width of the output tokens.
+    var outputDim: Int { get }
+    func forward(_ images: Tensor) -> Tensor
+}
+
+/// What a tagging model returns for a batch.
+public struct TaggingOutput {
+    /// `[B, numTags]` raw scores (before sigmoid).
+    public var logits: Tensor
+    /// `[B, 1 + L, 512]` projected image tokens, when the model computes them.
+    public var imageEmbeds: Tensor?
+    /// `[B, 1 + L, C]` backbone output, when kept.
+    public var visual: Tensor?
+
+    public init(logits: Tensor, imageEmbeds: Tensor? = nil, visual: Tensor? = nil) {
+        self.logits = logits
+        self.imageEmbeds = imageEmbeds
+        self.visual = visual
+    }
+}
+
+/// One image's tags, as post-processors produce them and the CLI prints them.
+public struct Prediction: Equatable {
+    public var file: String?
+    public var classIds: [Int]
+    public var scores: [Float]
+    /// Tags in class order joined by `" | "` in the configured language(s); `""` when none.
+    public var labelNames: String
+    /// Per-language strings (`"en"`, `"cn"`) when available.
+    public var tags: [String: String]
+
+    public init(file: String? = nil, classIds: [Int], scores: [Float], labelNames: String,
+                tags: [String: String] = [:]) {
+        self.file = file
+        self.classIds = classIds
+        self.scores = scores
+        self.labelNames = labelNames
+        self.tags = tags
+    }
+}
+
+/// A data-pipeline operator (PaddleClas "transform op"): mutates one sample.
+public protocol Transform {
+    func apply(_ sample: inout Sample) throws
+}
+
+/// Turns model outputs into predictions (PaddleClas "PostProcess").
+public protocol PostProcess {
+    /// - Parameters:
+    ///   - output: the model's output for a batch of `B` images.
+    ///   - files: `B` file names (or nil) in batch order.
+    func process(_ output: TaggingOutput, files: [String?]) throws -> [Prediction]
+}
+
+/// A tagging architecture (`Arch.name`: `ram`, `ram_plus`, ...).
+public protocol TaggingModel: Module {
+    /// S, the square input size in pixels the model expects.
+    var imageSize: Int { get }
+    /// The number of tags (logits per image).
+    var numTags: Int { get }
+    /// - Parameter images: `[B, 3, S, S]` normalised pixels.
+    func forward(_ images: Tensor) -> TaggingOutput
+}

@@ -1,1 +1,0 @@
-// RAMCore: see docs/architecture.md for what this module owns.

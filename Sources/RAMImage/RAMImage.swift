@@ -1,1 +1,0 @@
-// RAMImage: see docs/architecture.md for what this module owns.

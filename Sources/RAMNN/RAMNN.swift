@@ -1,1 +1,0 @@
-// RAMNN: see docs/architecture.md for what this module owns.

@@ -1,1 +1,0 @@
-// RAMTensor: see docs/architecture.md for what this module owns.
