@@ -56,7 +56,7 @@ enum PickleGlobal: Equatable {
         switch (module, name) {
         case ("collections", "OrderedDict"): return .orderedDict
         case ("torch._utils", "_rebuild_tensor_v2"): return .rebuildTensorV2
-        case ("torch._utils", "_rebuild_parameter"): return .rebuildParameter
+        case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"): return .rebuildParameter
         case ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"): return .npReconstruct
         case ("numpy", "ndarray"): return .npNdarray
         case ("numpy", "dtype"): return .npDtype
@@ -73,7 +73,7 @@ enum PickleGlobal: Equatable {
     }
 
     /// A readable list of what is allowed, for the refusal message.
-    static let allowedDescription = "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter, torch.<Float|Half|BFloat16|Double|Long|Int|Short|Char|Byte|Bool>Storage, numpy.core.multiarray._reconstruct, numpy.ndarray, numpy.dtype, numpy.core.multiarray.scalar, numpy.core.numeric._frombuffer, _codecs.encode, builtins.set/frozenset"
+    static let allowedDescription = "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter(_with_state), torch.<Float|Half|BFloat16|Double|Long|Int|Short|Char|Byte|Bool>Storage, numpy.core.multiarray._reconstruct, numpy.ndarray, numpy.dtype, numpy.core.multiarray.scalar, numpy.core.numeric._frombuffer, _codecs.encode, builtins.set/frozenset"
 }
 
 /// A value on the pickle machine's stack.
@@ -384,7 +384,7 @@ struct Unpickler {
             let strides = try intTuple(args[3], "stride", at: pos)
             return .tensor(TensorData(dtype: dtype, shape: shape, strides: strides, storageKey: key, offset: offset, storage: bytes))
         case .rebuildParameter:
-            // _rebuild_parameter(data, requires_grad, backward_hooks)
+            // _rebuild_parameter(data, requires_grad, backward_hooks[, state])
             guard let first = args.first, case .tensor = first else { throw err("_rebuild_parameter expects a tensor", at: pos) }
             return first
         case .storageType, .npNdarray:
