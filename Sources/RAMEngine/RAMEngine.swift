@@ -283,6 +283,17 @@ public final class Engine {
         return s
     }
 
+    // MARK: training components
+
+    /// The learning-rate schedule `Optimizer.lr` (by `name`), given `epochs: Global.epochs` when
+    /// the section leaves it out (as PaddleClas passes the run's length to its schedules).
+    public func buildLRScheduler() throws -> any LRScheduler {
+        guard var node = config.node(at: "Optimizer.lr") else { throw ConfigError.missingKey(path: "Optimizer", key: "lr") }
+        if case .map = node, node["epochs"] == nil { node["epochs"] = .int(try config.global().epochs) }
+        return try RunConfig.buildNamed(registries.lrScheduler, node: node, path: "Optimizer.lr",
+                                        registries: registries, baseDirectory: config.baseDirectory)
+    }
+
     // MARK: the other commands
 
     /// Training (`ram train`).

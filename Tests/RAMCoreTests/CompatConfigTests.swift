@@ -112,7 +112,7 @@ final class CompatConfigTests: XCTestCase {
             tolerate("Optimizer") { _ = try cfg.buildNamed(r.optimizer, at: "Optimizer", registries: r) }
         }
         if cfg.node(at: "Optimizer.lr") != nil {
-            tolerate("Optimizer.lr") { _ = try cfg.buildNamed(r.lrScheduler, at: "Optimizer.lr", registries: r) }
+            tolerate("Optimizer.lr") { _ = try Engine(config: cfg, registries: r).buildLRScheduler() }
         }
         if cfg.node(at: "Infer.PostProcess") != nil || cfg.node(at: "PostProcess") != nil {
             tolerate("PostProcess") { _ = try Engine(config: cfg, registries: r).buildPostProcess() }
