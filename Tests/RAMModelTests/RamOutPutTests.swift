@@ -103,3 +103,39 @@ final class RamOutPutTests: XCTestCase {
         XCTAssertEqual(checked, 21)
     }
 }
+
+final class RamOutPutRegistryTests: XCTestCase {
+    private func build(_ yaml: String) throws -> RamOutPut {
+        let registries = Registries()
+        try PostProcessPlugin.register(into: registries)
+        let node = try ConfigNode.parse(yaml: yaml, source: "test")
+        let pp = try registries.postProcess.build("RamOutPut", ComponentConfig(path: "Infer.PostProcess", node: node,
+                                                                               registries: registries))
+        return try XCTUnwrap(pp as? RamOutPut)
+    }
+
+    func testShippedListsByDefault() throws {
+        let pp = try build("language: en")
+        XCTAssertEqual(pp.tagList.count, 4585)
+        XCTAssertEqual(pp.tagListChinese?.count, 4585)
+        XCTAssertEqual(pp.thresholds.count, 4585)
+        XCTAssertEqual(pp.language, .en)
+        // PaddleClas-style paths fall back to the shipped files by name.
+        let p2 = try build("tag_list: ppcls/utils/ram/ram_tag_list.txt\ntag_list_chinese: ppcls/utils/ram/ram_tag_list_chinese.txt\nthreshold: 0")
+        XCTAssertEqual(p2.thresholds.max(), 0)
+        XCTAssertEqual(p2.language, .cn)
+    }
+
+    func testFixtureListsAndErrors() throws {
+        let dir = try Fixtures.requireFixtures().path
+        let pp = try build("tag_list: \(dir)/tags.txt\ntag_list_chinese: \(dir)/tags_chinese.txt\nram_class_threshold_path: \(dir)/tags_threshold.txt\ndelete_tag_index: [3]")
+        XCTAssertEqual(pp.tagList.count, 64)
+        XCTAssertEqual(pp.deleteTagIndex, [3])
+        XCTAssertEqual(pp.thresholds[63], 0.76, accuracy: 1e-7)
+        XCTAssertThrowsError(try build("langauge: en")) { error in
+            XCTAssertTrue("\(error)".contains("did you mean 'language'"), "\(error)")
+        }
+        XCTAssertThrowsError(try build("language: fr"))
+        XCTAssertThrowsError(try build("tag_list: \(dir)/tags.txt\nlanguage: cn"))   // custom list, no Chinese list
+    }
+}
