@@ -61,7 +61,8 @@ let package = Package(
         // ---- plugins: each fills registries through one `register(into:)` ----
         .target(name: "RAMBackbones", dependencies: ["RAMCore"], path: "Plugins/Backbones",
                 swiftSettings: swiftSettings),
-        .target(name: "RAMModels", dependencies: ["RAMCore", "RAMBackbones"], path: "Plugins/RAMModels",
+        .target(name: "RAMModels", dependencies: ["RAMCore", "RAMBackbones", "RAMPostProcess",
+                                              .product(name: "Yams", package: "Yams")], path: "Plugins/RAMModels",
                 swiftSettings: swiftSettings),
         .target(name: "RAMTransforms", dependencies: ["RAMCore"], path: "Plugins/Transforms",
                 swiftSettings: swiftSettings),
