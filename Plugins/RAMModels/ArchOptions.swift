@@ -160,3 +160,23 @@ public struct RAMArchPlan {
         }
     }
 }
+
+extension RAMArchPlan {
+    /// Builds the planned model around `backbone` (whose `outputDim` must be the plan's C).
+    /// - Throws: `RAMModelError.badConfig` when the backbone's width differs from the plan, or
+    ///   RAM's tagging head cannot be tied to its tag encoder.
+    public func build(backbone: any Backbone) throws -> any TaggingModel {
+        guard backbone.outputDim == vision.outputDim else {
+            throw RAMModelError.badConfig(key: "Arch.vit", message: "the backbone gives \(backbone.outputDim)-wide tokens, the plan expects \(vision.outputDim)")
+        }
+        switch arch {
+        case "ram_plus":
+            return RAMPlus(visualEncoder: backbone, imageSize: imageSize, q2l: q2l, numTags: numTags)
+        case "ram":
+            guard let med else { throw RAMModelError.badConfig(key: "Arch.med_config", message: "RAM needs med_config") }
+            return try RAM(visualEncoder: backbone, imageSize: imageSize, q2l: q2l, med: med, numTags: numTags)
+        default:
+            throw RAMModelError.badConfig(key: "Arch.name", message: "'\(arch)' is not ram or ram_plus")
+        }
+    }
+}
