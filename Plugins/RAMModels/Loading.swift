@@ -4,48 +4,6 @@ import RAMCore
 import RAMNN
 import RAMTensor
 
-/// Bicubic resize of a Swin relative-position bias table, as the reference's
-/// `interpolate_relative_pos_embed` (ram/models/utils.py) does with
-/// `F.interpolate(mode='bicubic', align_corners=False)` (cubic convolution, A = −0.75,
-/// source indices clamped at the border).
-/// - Parameters:
-///   - table: `[srcRows, H]` row-major, `srcRows = s²`.
-///   - dstRows: `d²`.
-/// - Returns: `[dstRows, H]`.
-public func resizeRelativePositionTable(_ table: [Float], srcRows: Int, heads: Int, dstRows: Int) -> [Float] {
-    let s = Int(Double(srcRows).squareRoot().rounded()), d = Int(Double(dstRows).squareRoot().rounded())
-    if s == d { return table }
-    func cubic(_ x: Double) -> [Double] {
-        let a = -0.75
-        func w1(_ t: Double) -> Double { ((a + 2) * t - (a + 3)) * t * t + 1 }          // |t| ≤ 1
-        func w2(_ t: Double) -> Double { ((a * t - 5 * a) * t + 8 * a) * t - 4 * a }    // 1 < |t| < 2
-        return [w2(x + 1), w1(x), w1(1 - x), w2(2 - x)]
-    }
-    let scale = Double(s) / Double(d)
-    var idx: [[Int]] = [], wts: [[Double]] = []
-    for o in 0..<d {
-        let src = (Double(o) + 0.5) * scale - 0.5
-        let f = src.rounded(.down)
-        idx.append((-1...2).map { min(max(Int(f) + $0, 0), s - 1) })
-        wts.append(cubic(src - f))
-    }
-    var out = [Float](repeating: 0, count: dstRows * heads)
-    for h in 0..<heads {
-        for oy in 0..<d {
-            for ox in 0..<d {
-                var acc = 0.0
-                for i in 0..<4 {
-                    var row = 0.0
-                    for j in 0..<4 { row += wts[ox][j] * Double(table[(idx[oy][i] * s + idx[ox][j]) * heads + h]) }
-                    acc += wts[oy][i] * row
-                }
-                out[(oy * d + ox) * heads + h] = Float(acc)
-            }
-        }
-    }
-    return out
-}
-
 /// Loads a RAM-family checkpoint into `model` (shared by `ram` and `ram_plus`).
 enum RAMLoader {
     /// Names of `model`'s `nn.Linear` weights (what Paddle stores transposed).
@@ -74,7 +32,10 @@ enum RAMLoader {
         for (k, (from, to)) in s.needsResize {
             guard let t = s.tensors[k] else { continue }
             let heads = t.shape[1]
-            resized[k] = resizeRelativePositionTable(try t.floats(), srcRows: from, heads: heads, dstRows: to)
+            let window = (Int(Double(to).squareRoot().rounded()) + 1) / 2
+            _ = from
+            // The reference's interpolate_relative_pos_embed (RAMCheckpoint implements it).
+            resized[k] = try PositionInterpolation.relativePositionBiasTable(try t.floats(), heads: heads, toWindow: window)
         }
         var fileShapes = s.tensors.mapValues(\.shape)
         for (k, (_, to)) in s.needsResize { fileShapes[k] = [to, fileShapes[k]?[1] ?? 0] }
@@ -97,7 +58,7 @@ enum RAMLoader {
         if !s.renamed.isEmpty { notes.append("\(s.renamed.count) vision_multi.* keys renamed") }
         if !s.filledFromTwin.isEmpty { notes.append("\(s.filledFromTwin.count) tied tensors taken from their twin") }
         if !s.transposed.isEmpty { notes.append("\(s.transposed.count) Paddle Linear weights transposed") }
-        if !s.needsResize.isEmpty { notes.append("\(s.needsResize.count) relative-position tables resized (bicubic)") }
+        if !s.needsResize.isEmpty { notes.append("\(s.needsResize.count) relative-position tables resized to the model's window") }
         if !notes.isEmpty { summary += "; " + notes.joined(separator: ", ") }
         return summary
     }
