@@ -1,6 +1,8 @@
 // DefaultPlugins: the one list of plugin modules registered by default.
 import RAMCore
 import RAMDatasets
+import RAMModels
+import RAMPostProcess
 
 /// The default plugin set, listed in one place. Each module's `register(into:)` is called once,
 /// in this order; a name registered twice is an error.
@@ -11,6 +13,8 @@ public enum DefaultPlugins {
     /// Every default plugin module.
     public static let all: [RAMPlugin.Type] = [
         DatasetsPlugin.self,
+        RAMModelsPlugin.self,
+        PostProcessPlugin.self,
     ]
 
     /// Fresh registries filled by every default plugin.

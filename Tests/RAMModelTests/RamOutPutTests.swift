@@ -1,5 +1,6 @@
 import Foundation
 import RAMCore
+import RAMDefaultPlugins
 @testable import RAMPostProcess
 import RAMTensor
 import XCTest
@@ -137,5 +138,14 @@ final class RamOutPutRegistryTests: XCTestCase {
         }
         XCTAssertThrowsError(try build("language: fr"))
         XCTAssertThrowsError(try build("tag_list: \(dir)/tags.txt\nlanguage: cn"))   // custom list, no Chinese list
+    }
+}
+
+final class DefaultPluginsTests: XCTestCase {
+    func testDefaultPluginsRegisterArchsAndRamOutPut() throws {
+        let r = try DefaultPlugins.registries()
+        XCTAssertTrue(r.arch.contains("ram"))
+        XCTAssertTrue(r.arch.contains("ram_plus"))
+        XCTAssertTrue(r.postProcess.contains("RamOutPut"))
     }
 }
