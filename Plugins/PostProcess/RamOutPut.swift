@@ -123,29 +123,7 @@ public struct RamOutPut: PostProcess {
             throw TagFileError.lengthMismatch(what: "RamOutPut: logits batch", path: "(the model's logits, shape \(logits.shape))",
                                               expected: files.count, found: logits.rank == 2 ? logits.shape[0] : -1)
         }
-        return try predictions(logits: RamOutPut.rowMajorScalars(logits), files: files)
-    }
-
-    /// The tensor's elements in row-major order (any strides).
-    static func rowMajorScalars(_ t: Tensor) -> [Float] {
-        let count = t.shape.reduce(1, *)
-        var out = [Float](repeating: 0, count: count)
-        if count == 0 { return out }
-        var index = [Int](repeating: 0, count: t.rank)
-        let p = t.storage.pointer
-        for k in 0..<count {
-            var off = t.offset
-            for a in 0..<t.rank { off += index[a] * t.strides[a] }
-            out[k] = p[off]
-            var a = t.rank - 1
-            while a >= 0 {
-                index[a] += 1
-                if index[a] < t.shape[a] { break }
-                index[a] = 0
-                a -= 1
-            }
-        }
-        return out
+        return try predictions(logits: logits.scalars, files: files)
     }
 
     /// Python's `repr()` of a `str` (PaddleClas prints `language: all` as
