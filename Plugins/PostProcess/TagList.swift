@@ -76,11 +76,11 @@ public enum TagList {
     /// - Throws: `TagFileError.unreadable`, or `.badThreshold` naming the file and line.
     public static func loadThresholds(_ url: URL) throws -> [Float] {
         var lines = splitLines(try readText(url))
-        while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
+        while let last = lines.last, last.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { lines.removeLast() }
         var values: [Float] = []
         values.reserveCapacity(lines.count)
         for (n, line) in lines.enumerated() {
-            let t = line.trimmingCharacters(in: .whitespaces)
+            let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
             guard let v = Double(t), v.isFinite else {
                 throw TagFileError.badThreshold(path: url.path, line: n + 1, text: line)
             }
