@@ -67,8 +67,10 @@ public final class RAMPlus: Module, TaggingModel {
 
     /// - Parameter images: `[B, 3, S, S]` normalised pixels.
     /// - Returns: logits `[B, N]`, `imageEmbeds` `[B, 1+L, 512]`, `visual` `[B, 1+L, C]`.
+    /// In eval mode (`training == false`) no autograd tape is recorded.
     public func forward(_ images: Tensor) -> TaggingOutput {
-        forward(visual: visual_encoder.forward(images))
+        if !training { return withNoGrad { forward(visual: visual_encoder.forward(images)) } }
+        return forward(visual: visual_encoder.forward(images))
     }
 
     /// The part after the backbone. - Parameter visual: `[B, 1+L, C]` backbone tokens.
@@ -155,8 +157,10 @@ public final class RAM: Module, TaggingModel {
 
     /// - Parameter images: `[B, 3, S, S]` normalised pixels.
     /// - Returns: logits `[B, N]`, `imageEmbeds` `[B, 1+L, 512]`, `visual` `[B, 1+L, C]`.
+    /// In eval mode (`training == false`) no autograd tape is recorded.
     public func forward(_ images: Tensor) -> TaggingOutput {
-        forward(visual: visual_encoder.forward(images))
+        if !training { return withNoGrad { forward(visual: visual_encoder.forward(images)) } }
+        return forward(visual: visual_encoder.forward(images))
     }
 
     /// The part after the backbone. - Parameter visual: `[B, 1+L, C]` backbone tokens.
