@@ -64,7 +64,8 @@ let package = Package(
         // ---- plugins: each fills registries through one `register(into:)` ----
         .target(name: "RAMBackbones", dependencies: ["RAMCore"], path: "Plugins/Backbones",
                 swiftSettings: swiftSettings),
-        .target(name: "RAMModels", dependencies: ["RAMCore", "RAMBackbones"], path: "Plugins/RAMModels",
+        .target(name: "RAMModels", dependencies: ["RAMCore", "RAMBackbones", "RAMPostProcess",
+                                              .product(name: "Yams", package: "Yams")], path: "Plugins/RAMModels",
                 swiftSettings: swiftSettings),
         .target(name: "RAMTransforms", dependencies: ["RAMCore"], path: "Plugins/Transforms",
                 swiftSettings: swiftSettings),
@@ -109,7 +110,8 @@ let package = Package(
         // ---- tests ----
         .testTarget(name: "RAMTensorTests", dependencies: ["RAMTensor", "RAMNN"], path: "Tests/RAMTensorTests"),
         .testTarget(name: "RAMImageTests", dependencies: ["RAMImage", "RAMTransforms"], path: "Tests/RAMImageTests"),
-        .testTarget(name: "RAMCheckpointTests", dependencies: ["RAMCheckpoint"], path: "Tests/RAMCheckpointTests"),
+        .testTarget(name: "RAMCheckpointTests", dependencies: ["RAMCheckpoint"], path: "Tests/RAMCheckpointTests",
+                    exclude: ["scripts"]),
         .testTarget(name: "RAMCoreTests", dependencies: ["RAMCore", "RAMEngine", "RAMDefaultPlugins", "ExampleTopK"],
                     path: "Tests/RAMCoreTests",
                     linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"], .when(platforms: [.linux]))]),
