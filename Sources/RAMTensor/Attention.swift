@@ -84,7 +84,7 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
                 if let br = biasRow { let r = br + i * Nk; for j in 0..<Nk { row[j] += r[j] } }
                 if let mr = maskRow { let r = mr + i * Nk; for j in 0..<Nk { row[j] += r[j] } }
                 if let pr = padRow { for j in 0..<Nk { row[j] += pr[j] } }
-                softmaxRow(row, row, Nk)
+                softmaxRowInPlace(row, Nk)
             }
             gemm(Nq, Dv, Nk, S, MatLayout(trans: false, ld: max(Nk, 1)), vp + b * vs[0] + h * vs[1], LV,
                  o + b * Nq * H * Dv + h * Dv, ldc: H * Dv)

@@ -229,5 +229,16 @@ final class ForwardTests: XCTestCase {
         let y = withNoGrad { w * 3 }
         XCTAssertFalse(y.requiresGrad)
         XCTAssertTrue((w * 3).requiresGrad)
+        // Grad mode is per thread: another thread inside withNoGrad leaves this one taping.
+        let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            withNoGrad { inside.signal(); release.wait() }
+            done.signal()
+        }
+        inside.wait()
+        XCTAssertTrue(GradMode.isEnabled)
+        XCTAssertTrue((w * 3).requiresGrad)
+        release.signal()
+        done.wait()
     }
 }
