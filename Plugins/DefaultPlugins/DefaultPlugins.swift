@@ -1,6 +1,11 @@
 // DefaultPlugins: the one list of plugin modules registered by default.
+import RAMBackbones
 import RAMCore
 import RAMDatasets
+import RAMMetrics
+import RAMModels
+import RAMOptimizers
+import RAMPostProcess
 
 /// The default plugin set, listed in one place. Each module's `register(into:)` is called once,
 /// in this order; a name registered twice is an error.
@@ -10,7 +15,12 @@ import RAMDatasets
 public enum DefaultPlugins {
     /// Every default plugin module.
     public static let all: [RAMPlugin.Type] = [
+        BackbonesPlugin.self,
+        RAMModelsPlugin.self,
+        PostProcessPlugin.self,
         DatasetsPlugin.self,
+        MetricsPlugin.self,
+        OptimizersPlugin.self,
     ]
 
     /// Fresh registries filled by every default plugin.
