@@ -50,7 +50,9 @@ let package = Package(
                 ]),
         .target(name: "RAMNN", dependencies: ["RAMTensor"], path: "Sources/RAMNN",
                 swiftSettings: swiftSettings),
-        .target(name: "RAMImage", dependencies: ["CJPEG", "CPNG"], path: "Sources/RAMImage",
+        // C glue for libjpeg/libpng error handling (setjmp/longjmp cannot be written in Swift).
+        .target(name: "CImageGlue", dependencies: ["CJPEG", "CPNG"], path: "Sources/CImageGlue"),
+        .target(name: "RAMImage", dependencies: ["CJPEG", "CPNG", "CImageGlue"], path: "Sources/RAMImage",
                 swiftSettings: swiftSettings),
         .target(name: "RAMCheckpoint", dependencies: [], path: "Sources/RAMCheckpoint",
                 swiftSettings: swiftSettings),
