@@ -82,7 +82,6 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
             let b = blk / H, h = blk % H
             let qb = qp + b * qs[0] + h * qs[1], kb = kp + b * ks[0] + h * ks[1], vb = vp + b * vs[0] + h * vs[1]
             let ob = o + b * Nq * H * Dv + h * Dv
-            var rowScale = scale
             if useSmall {
                 // kᵀ packed as [D, Nk].
                 let kr = ks[2], kc = ks[3]
@@ -90,30 +89,32 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
                     let src = kb + d * kc, dst = KT + d * Nk
                     for j in 0..<Nk { dst[j] = src[j * kr] }
                 }
-                smallGemm(Nq, Nk, D, qb, qs[2], KT, Nk, S, Nk)
+                let biasBlock = bp.map { $0 + h * Nq * Nk }, maskBlock = mp.map { $0 + (b % M) * Nq * Nk }
+                smallGemm(Nq, Nk, D, qb, qs[2], KT, Nk, S, Nk,
+                          GemmEpilogue(alpha: scale, add1: biasBlock, add2: maskBlock, ldAdd: Nk))
             } else {
                 gemm(Nq, Nk, D, qb, LQ, kb, LK, S, ldc: Nk, alpha: scale)
-                rowScale = 1
             }
-            let biasRow = bp.map { $0 + h * Nq * Nk }
-            let maskRow = mp.map { $0 + (b % M) * Nq * Nk }
+            let biasRow = useSmall ? nil : bp.map { $0 + h * Nq * Nk }
+            let maskRow = useSmall ? nil : mp.map { $0 + (b % M) * Nq * Nk }
             let padRow = pp.map { $0 + b * Nk }
-            // One pass for scale + bias + mask, then max, exp and the row sum; the division by
-            // the sum is applied to the Dv-wide output rows after ·v (cheaper than Nk-wide rows).
+            // Scale + bias + mask come out of the small-GEMM epilogue (or one pass after BLAS),
+            // then max, exp and the row sum; the division by the sum is applied to the Dv-wide
+            // output rows after ·v (cheaper than Nk-wide rows).
             for i in 0..<Nq {
                 let row = S + i * Nk
                 switch (biasRow, maskRow) {
                 case let (br?, mr?):
                     let bi = br + i * Nk, mi = mr + i * Nk
-                    for j in 0..<Nk { row[j] = row[j] * rowScale + bi[j] + mi[j] }
+                    for j in 0..<Nk { row[j] += bi[j] + mi[j] }
                 case let (br?, nil):
                     let bi = br + i * Nk
-                    for j in 0..<Nk { row[j] = row[j] * rowScale + bi[j] }
+                    for j in 0..<Nk { row[j] += bi[j] }
                 case let (nil, mr?):
                     let mi = mr + i * Nk
-                    for j in 0..<Nk { row[j] = row[j] * rowScale + mi[j] }
+                    for j in 0..<Nk { row[j] += mi[j] }
                 case (nil, nil):
-                    if rowScale != 1 { for j in 0..<Nk { row[j] *= rowScale } }
+                    break
                 }
                 if let pr = padRow { for j in 0..<Nk { row[j] += pr[j] } }
                 let mx = rowMax(row, Nk)
