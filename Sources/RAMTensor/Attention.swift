@@ -90,8 +90,12 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
                     for j in 0..<Nk { dst[j] = src[j * kr] }
                 }
                 let biasBlock = bp.map { $0 + h * Nq * Nk }, maskBlock = mp.map { $0 + (b % M) * Nq * Nk }
-                smallGemm(Nq, Nk, D, qb, qs[2], KT, Nk, S, Nk,
-                          GemmEpilogue(alpha: scale, add1: biasBlock, add2: maskBlock, ldAdd: Nk))
+                switch (biasBlock, maskBlock) {
+                case let (bb?, mb?): smallGemm(Nq, Nk, D, qb, qs[2], KT, Nk, S, Nk, ScaleAdd2Epilogue(alpha: scale, x: bb, y: mb, ldx: Nk))
+                case let (bb?, nil): smallGemm(Nq, Nk, D, qb, qs[2], KT, Nk, S, Nk, ScaleAddEpilogue(alpha: scale, x: bb, ldx: Nk))
+                case let (nil, mb?): smallGemm(Nq, Nk, D, qb, qs[2], KT, Nk, S, Nk, ScaleAddEpilogue(alpha: scale, x: mb, ldx: Nk))
+                case (nil, nil): smallGemm(Nq, Nk, D, qb, qs[2], KT, Nk, S, Nk, ScaleEpilogue(alpha: scale))
+                }
             } else {
                 gemm(Nq, Nk, D, qb, LQ, kb, LK, S, ldc: Nk, alpha: scale)
             }
@@ -122,7 +126,7 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
                 inv[i] = 1 / rowSum(row, Nk)
             }
             if useSmall {
-                smallGemm(Nq, Dv, Nk, S, Nk, vb, vs[2], ob, H * Dv)
+                smallGemm(Nq, Dv, Nk, S, Nk, vb, vs[2], ob, H * Dv, PlainEpilogue())
             } else {
                 gemm(Nq, Dv, Nk, S, MatLayout(trans: false, ld: max(Nk, 1)), vb, LV, ob, ldc: H * Dv)
             }
@@ -133,8 +137,11 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
         }
     }
     if blocks >= 2 && Parallel.threads > 1 && blocks * work >= 200_000 {
+        // Dynamic hand-out of groups of blocks (8 per worker), so a worker that loses its core
+        // for a while does not leave the other idle at the end.
+        let groups = min(blocks, Parallel.threads * 8)
         Parallel.withSingleThreadedBLAS {
-            Parallel.forChunks(blocks, costPerItem: 1 << 20) { r in run(r) }
+            Parallel.forEach(groups) { g in run((blocks * g / groups)..<(blocks * (g + 1) / groups)) }
         }
     } else {
         run(0..<blocks)

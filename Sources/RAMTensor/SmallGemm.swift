@@ -12,33 +12,43 @@ typealias V8 = SIMD8<Float>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
 }
 
-/// What is done to each result element as it leaves the registers: `alpha · acc + add1 + add2`
-/// (attention: the scale, the relative position bias and the window mask, in one pass), the
-/// addends being M×N row-major with leading dimension `ldAdd` (nil: absent).
-struct GemmEpilogue {
-    var alpha: Float = 1
-    var add1: UnsafePointer<Float>? = nil
-    var add2: UnsafePointer<Float>? = nil
-    var ldAdd: Int = 0
-
+/// What is done to each result element as it leaves the registers (specialised at compile
+/// time, so the store path has no branches). Attention uses it for the scale, the relative
+/// position bias and the window mask, saving a pass over the scores.
+protocol GemmEpilogue {
+    func v(_ acc: V8, _ i: Int, _ j: Int) -> V8
+    func s(_ acc: Float, _ i: Int, _ j: Int) -> Float
+}
+/// C = A·B.
+struct PlainEpilogue: GemmEpilogue {
+    @inline(__always) func v(_ acc: V8, _ i: Int, _ j: Int) -> V8 { acc }
+    @inline(__always) func s(_ acc: Float, _ i: Int, _ j: Int) -> Float { acc }
+}
+/// C = alpha·A·B.
+struct ScaleEpilogue: GemmEpilogue {
+    let alpha: Float
+    @inline(__always) func v(_ acc: V8, _ i: Int, _ j: Int) -> V8 { acc * alpha }
+    @inline(__always) func s(_ acc: Float, _ i: Int, _ j: Int) -> Float { acc * alpha }
+}
+/// C = alpha·A·B + X (X row-major M×N, leading dimension ldx).
+struct ScaleAddEpilogue: GemmEpilogue {
+    let alpha: Float, x: UnsafePointer<Float>, ldx: Int
+    @inline(__always) func v(_ acc: V8, _ i: Int, _ j: Int) -> V8 { acc * alpha + ld(x + i * ldx + j) }
+    @inline(__always) func s(_ acc: Float, _ i: Int, _ j: Int) -> Float { acc * alpha + x[i * ldx + j] }
+}
+/// C = alpha·A·B + X + Y (both M×N, leading dimension ldx).
+struct ScaleAdd2Epilogue: GemmEpilogue {
+    let alpha: Float, x: UnsafePointer<Float>, y: UnsafePointer<Float>, ldx: Int
     @inline(__always) func v(_ acc: V8, _ i: Int, _ j: Int) -> V8 {
-        var r = alpha == 1 ? acc : acc * alpha
-        if let p = add1 { r += ld(p + i * ldAdd + j) }
-        if let p = add2 { r += ld(p + i * ldAdd + j) }
-        return r
+        acc * alpha + (ld(x + i * ldx + j) + ld(y + i * ldx + j))
     }
-    @inline(__always) func s(_ acc: Float, _ i: Int, _ j: Int) -> Float {
-        var r = acc * alpha
-        if let p = add1 { r += p[i * ldAdd + j] }
-        if let p = add2 { r += p[i * ldAdd + j] }
-        return r
-    }
+    @inline(__always) func s(_ acc: Float, _ i: Int, _ j: Int) -> Float { acc * alpha + (x[i * ldx + j] + y[i * ldx + j]) }
 }
 
-func smallGemm(_ M: Int, _ N: Int, _ K: Int,
-               _ a: UnsafePointer<Float>, _ lda: Int,
-               _ b: UnsafePointer<Float>, _ ldb: Int,
-               _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ e: GemmEpilogue = GemmEpilogue()) {
+func smallGemm<E: GemmEpilogue>(_ M: Int, _ N: Int, _ K: Int,
+                                _ a: UnsafePointer<Float>, _ lda: Int,
+                                _ b: UnsafePointer<Float>, _ ldb: Int,
+                                _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ e: E) {
     var j = 0
     // 16-column panels.
     while j + 16 <= N {
