@@ -195,6 +195,25 @@ public struct TensorData: @unchecked Sendable {
             UnsafeMutableRawPointer(d).copyMemory(from: src + offset * 4, byteCount: n * 4)
             return
         }
+        if dtype == .float32 && shape.count == 2 {
+            // Strided 2-D (Paddle's transposed Linear weights): copy in 32×32 blocks so that both
+            // the reads and the writes stay within a few cache lines.
+            let rows = shape[0], cols = shape[1], s0 = strides[0], s1 = strides[1]
+            let b = src + offset * 4
+            let blk = 32
+            for i0 in stride(from: 0, to: rows, by: blk) {
+                let i1 = min(i0 + blk, rows)
+                for j0 in stride(from: 0, to: cols, by: blk) {
+                    let j1 = min(j0 + blk, cols)
+                    for i in i0..<i1 {
+                        for j in j0..<j1 {
+                            d[i * cols + j] = Float(bitPattern: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: (i * s0 + j * s1) * 4, as: UInt32.self)))
+                        }
+                    }
+                }
+            }
+            return
+        }
         var i = 0
         switch dtype {
         case .float32:
