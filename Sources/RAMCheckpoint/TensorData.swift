@@ -121,7 +121,7 @@ public struct TensorData: @unchecked Sendable {
         try validate(name: storageKey, file: storage.store.origin)
         let n = count
         return [Float](unsafeUninitializedCapacity: n) { buf, initialized in
-            convert(into: buf.baseAddress!, count: n)
+            if n > 0, let p = buf.baseAddress { convert(into: p, count: n) }
             initialized = n
         }
     }
@@ -130,6 +130,7 @@ public struct TensorData: @unchecked Sendable {
     /// (`count` elements) — for callers that own the destination memory (no extra copy).
     public func floats(into destination: UnsafeMutableBufferPointer<Float>) throws {
         try validate(name: storageKey, file: storage.store.origin)
+        if count == 0 { return }
         guard destination.count >= count, let d = destination.baseAddress else {
             throw CheckpointError(.invalidArgument, file: storage.store.origin, "destination holds \(destination.count) floats, tensor has \(count)")
         }
