@@ -66,7 +66,10 @@ public enum SafeTensors {
                 return i
             }
             let (b, e) = (offs[0], offs[1])
-            let need = shape.reduce(1, *) * dtype.itemSize
+            guard let numel = TensorData.elementCount(shape) else {
+                throw bad("tensor '\(name)': shape \(shape) has more than 2^40 elements")
+            }
+            let need = numel * dtype.itemSize
             guard e >= b, e - b == need else {
                 throw CheckpointError(.storageTooShort, file: file, "tensor '\(name)' (shape \(shape), \(dts)) needs \(need) bytes but data_offsets [\(b), \(e)] give \(e - b)")
             }
@@ -87,8 +90,8 @@ public enum SafeTensors {
     /// Keys are written in sorted order; `floats.count` must equal the product of `shape`.
     /// - Throws: `.invalidArgument` (count ≠ shape), `.writeFailed` (naming the path and the OS error).
     public static func write(_ tensors: [String: (shape: [Int], floats: [Float])], metadata: [String: String] = [:], to url: URL) throws {
-        for (k, t) in tensors where t.shape.reduce(1, *) != t.floats.count {
-            throw CheckpointError(.invalidArgument, file: url.path, "tensor '\(k)': shape \(t.shape) holds \(t.shape.reduce(1, *)) elements but \(t.floats.count) floats were given")
+        for (k, t) in tensors where TensorData.elementCount(t.shape) != t.floats.count {
+            throw CheckpointError(.invalidArgument, file: url.path, "tensor '\(k)': shape \(t.shape) does not hold the \(t.floats.count) floats given")
         }
         let items = tensors.keys.sorted().map { k -> Item in
             let t = tensors[k]!

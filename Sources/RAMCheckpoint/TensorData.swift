@@ -73,11 +73,29 @@ public struct TensorData: @unchecked Sendable {
     /// Elements the storage holds.
     public var storageCount: Int { storage.count / dtype.itemSize }
 
+    /// Row-major strides for `shape` (wrapping arithmetic: meaningful only when
+    /// `elementCount(shape)` is not nil).
     public static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var s = [Int](repeating: 1, count: shape.count)
         var acc = 1
-        for i in stride(from: shape.count - 1, through: 0, by: -1) { s[i] = acc; acc *= max(shape[i], 1) }
+        for i in stride(from: shape.count - 1, through: 0, by: -1) { s[i] = acc; acc = acc &* max(shape[i], 1) }
         return s
+    }
+
+    /// Largest element count accepted from a file (2⁴⁰): beyond it a header is corrupt or hostile.
+    public static let maxElements = 1 << 40
+
+    /// The product of `shape`, or nil when a size is negative or the product exceeds `maxElements`.
+    public static func elementCount(_ shape: [Int]) -> Int? {
+        if shape.contains(where: { $0 < 0 }) { return nil }
+        if shape.contains(0) { return 0 }
+        var acc = 1
+        for d in shape {
+            let (m, o) = acc.multipliedReportingOverflow(by: d)
+            if o || m > maxElements { return nil }
+            acc = m
+        }
+        return acc
     }
 
     /// True when the elements are in row-major order without gaps (axes of size 1 are ignored).
@@ -96,8 +114,8 @@ public struct TensorData: @unchecked Sendable {
         guard shape.count == strides.count else {
             throw CheckpointError(.malformedPickle, file: file, "tensor '\(name)': shape \(shape) and strides \(strides) differ in rank")
         }
-        if shape.contains(where: { $0 < 0 }) || offset < 0 {
-            throw CheckpointError(.malformedPickle, file: file, "tensor '\(name)': negative size or offset (shape \(shape), offset \(offset))")
+        if TensorData.elementCount(shape) == nil || offset < 0 {
+            throw CheckpointError(.malformedPickle, file: file, "tensor '\(name)': shape \(shape) / offset \(offset) is negative or has more than 2^40 elements")
         }
         if count == 0 { return }
         var last = offset

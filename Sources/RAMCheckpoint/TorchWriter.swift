@@ -158,8 +158,8 @@ public enum TorchCheckpointWriter {
     /// 4 MiB chunks, so memory stays small whatever the checkpoint's size.
     /// - Throws: `.writeFailed` naming the path and OS error; `.invalidArgument` for negative sizes.
     public static func write(_ entries: [Entry], archiveName: String = "archive", to url: URL) throws {
-        for e in entries where e.shape.contains(where: { $0 < 0 }) {
-            throw CheckpointError(.invalidArgument, file: url.path, "tensor '\(e.name)' has a negative size in \(e.shape)")
+        for e in entries where TensorData.elementCount(e.shape) == nil {
+            throw CheckpointError(.invalidArgument, file: url.path, "tensor '\(e.name)': shape \(e.shape) is negative or has more than 2^40 elements")
         }
         var p = PickleWriter()
         p.op(0x7D)                        // EMPTY_DICT
