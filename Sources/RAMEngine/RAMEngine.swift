@@ -213,7 +213,7 @@ public final class Engine {
             bar.advance(by: chunk.count)
             if samples.isEmpty { continue }
             let batch = try stackImages(samples, size: size, where: "Infer.transforms")
-            let output = model.forward(batch)   // TODO(tensor): wrap in withNoGrad once RAMTensor has it
+            let output = withNoGrad { model.forward(batch) }   // inference: no tape, no saved activations
             let preds = try post.process(output, files: samples.map { $0.path })
             for p in preds {
                 write(Engine.format(p, as: format))

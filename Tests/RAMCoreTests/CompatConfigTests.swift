@@ -80,9 +80,10 @@ final class CompatConfigTests: XCTestCase {
         _ = try plain.amp()
         var overrides: [String] = []
         if plain.node(at: "Global.epochs") != nil { overrides.append("Global.epochs=3") }
-        if plain.node(at: "Arch.vit") != nil { overrides.append("Arch.vit=swin_b") }
+        if let vit = plain.node(at: "Arch.vit") { overrides.append("Arch.vit=\(vit == .string("swin_b") ? "swin_l" : "swin_b")") }
         let cfg = try RunConfig.load(path: f.path, overrides: overrides)
         if !overrides.isEmpty { XCTAssertNotEqual(cfg.root, plain.root, f.path) }
+        if plain.node(at: "Global.epochs") != nil { XCTAssertEqual(try cfg.global().epochs, 3, f.path) }
         let r = try DefaultPlugins.registries()
         func tolerate(_ what: String, _ body: () throws -> Void) {
             do { try body() } catch ConfigError.unknownName {
