@@ -104,7 +104,8 @@ let package = Package(
 
         // ---- tests ----
         .testTarget(name: "RAMTensorTests", dependencies: ["RAMTensor", "RAMNN"], path: "Tests/RAMTensorTests"),
-        .testTarget(name: "RAMImageTests", dependencies: ["RAMImage", "RAMTransforms"], path: "Tests/RAMImageTests"),
+        .testTarget(name: "RAMImageTests", dependencies: ["RAMImage", "RAMTransforms"], path: "Tests/RAMImageTests",
+                    exclude: ["Resources"]),
         .testTarget(name: "RAMCheckpointTests", dependencies: ["RAMCheckpoint"], path: "Tests/RAMCheckpointTests"),
         .testTarget(name: "RAMCoreTests", dependencies: ["RAMCore", "RAMEngine", "RAMDefaultPlugins", "ExampleTopK"],
                     path: "Tests/RAMCoreTests"),
