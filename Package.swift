@@ -23,6 +23,9 @@ let package = Package(
     products: [
         .executable(name: "ram", targets: ["ram"]),
         .library(name: "RAMKit", targets: ["RAMCore", "RAMEngine", "RAMTensor", "RAMNN"]),
+        // The example plugin as a shared library, loaded at run time with `--plugin` /
+        // `Global.plugins` (and by the plugin-loading test).
+        .library(name: "ExampleTopKPlugin", type: .dynamic, targets: ["ExampleTopK"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,8 +42,12 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
 
         // ---- core ----
+        // RAMTensor's kernels are written to be auto-vectorised: release builds target AVX2 + FMA
+        // (x86-64 "haswell" level; any x86 CPU since 2013/2015). Other architectures: default.
         .target(name: "RAMTensor", dependencies: ["CBLAS"], path: "Sources/RAMTensor",
-                swiftSettings: swiftSettings),
+                swiftSettings: swiftSettings + [
+                    .unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux], configuration: .release)),
+                ]),
         .target(name: "RAMNN", dependencies: ["RAMTensor"], path: "Sources/RAMNN",
                 swiftSettings: swiftSettings),
         // C glue for libjpeg/libpng error handling (setjmp/longjmp cannot be written in Swift).
@@ -63,7 +70,8 @@ let package = Package(
         // ---- plugins: each fills registries through one `register(into:)` ----
         .target(name: "RAMBackbones", dependencies: ["RAMCore"], path: "Plugins/Backbones",
                 swiftSettings: swiftSettings),
-        .target(name: "RAMModels", dependencies: ["RAMCore", "RAMBackbones"], path: "Plugins/RAMModels",
+        .target(name: "RAMModels", dependencies: ["RAMCore", "RAMBackbones", "RAMPostProcess",
+                                              .product(name: "Yams", package: "Yams")], path: "Plugins/RAMModels",
                 swiftSettings: swiftSettings),
         .target(name: "RAMTransforms", dependencies: ["RAMCore"], path: "Plugins/Transforms",
                 swiftSettings: swiftSettings),
@@ -90,7 +98,10 @@ let package = Package(
                           dependencies: ["RAMEngine", "RAMDefaultPlugins",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
-                          path: "Sources/ram", swiftSettings: swiftSettings),
+                          path: "Sources/ram", swiftSettings: swiftSettings,
+                          // export the executable's symbols so a plugin library loaded with dlopen
+                          // binds to this process's RAMCore (one set of types and protocols)
+                          linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"], .when(platforms: [.linux]))]),
 
         // ---- benchmarks (swift run -c release <name>) ----
         .executableTarget(name: "bench-tensor", dependencies: ["RAMTensor", "CBLAS"],
@@ -106,9 +117,11 @@ let package = Package(
         .testTarget(name: "RAMTensorTests", dependencies: ["RAMTensor", "RAMNN"], path: "Tests/RAMTensorTests"),
         .testTarget(name: "RAMImageTests", dependencies: ["RAMImage", "RAMTransforms"], path: "Tests/RAMImageTests",
                     exclude: ["Resources"]),
-        .testTarget(name: "RAMCheckpointTests", dependencies: ["RAMCheckpoint"], path: "Tests/RAMCheckpointTests"),
+        .testTarget(name: "RAMCheckpointTests", dependencies: ["RAMCheckpoint"], path: "Tests/RAMCheckpointTests",
+                    exclude: ["scripts"]),
         .testTarget(name: "RAMCoreTests", dependencies: ["RAMCore", "RAMEngine", "RAMDefaultPlugins", "ExampleTopK"],
-                    path: "Tests/RAMCoreTests"),
+                    path: "Tests/RAMCoreTests",
+                    linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"], .when(platforms: [.linux]))]),
         .testTarget(name: "RAMModelTests", dependencies: ["RAMModels", "RAMDefaultPlugins", "RAMEngine"],
                     path: "Tests/RAMModelTests"),
     ],

@@ -1,3 +1,4 @@
+import Foundation
 import RAMImage
 import RAMNN
 import RAMTensor
@@ -91,4 +92,72 @@ public protocol TaggingModel: Module {
     var numTags: Int { get }
     /// - Parameter images: `[B, 3, S, S]` normalised pixels.
     func forward(_ images: Tensor) -> TaggingOutput
+}
+
+// MARK: - Training, data and evaluation components (added by the framework)
+
+/// A training loss (`Loss.Train: - RAMLoss: {weight: 1.0}`).
+public protocol Loss {
+    /// - Parameters:
+    ///   - output: the model's output for a batch of B images.
+    ///   - samples: the B samples of the batch (labels, captions).
+    /// - Returns: a scalar tensor (shape `[]` or `[1]`), already multiplied by the loss's `weight`.
+    func loss(_ output: TaggingOutput, samples: [Sample]) throws -> Tensor
+}
+
+/// An optimizer (`Optimizer.name: AdamW`). Updates parameters in place from their gradients.
+public protocol Optimizer: AnyObject {
+    /// One update step.
+    /// - Parameters:
+    ///   - parameters: `(state-dict name, parameter)` pairs of the model (names select weight-decay groups).
+    ///   - learningRate: the rate for this step (from the `LRScheduler`).
+    func step(_ parameters: [(String, Parameter)], learningRate: Float) throws
+}
+
+/// A learning-rate schedule (`Optimizer.lr.name: Cosine`).
+public protocol LRScheduler {
+    /// The learning rate at an optimizer step.
+    /// - Parameters:
+    ///   - step: 0-based global step.
+    ///   - stepsPerEpoch: steps in one epoch (> 0), so epoch-based schedules (`warmup_epoch`) convert.
+    func learningRate(step: Int, stepsPerEpoch: Int) -> Float
+}
+
+/// A dataset (`DataLoader.Train.dataset.name: ...`): indexed samples, not yet transformed.
+public protocol Dataset {
+    /// The number of samples.
+    var count: Int { get }
+    /// The sample at `index` (0 ..< count): its `path`, `bytes` and labels; transforms run later.
+    /// - Throws: when the file cannot be read.
+    func sample(at index: Int) throws -> Sample
+}
+
+/// Orders a dataset into batches (`DataLoader.Train.sampler.name: DistributedBatchSampler`).
+public protocol Sampler {
+    /// Batches of sample indices for one epoch.
+    /// - Parameters:
+    ///   - count: dataset size.
+    ///   - epoch: 0-based epoch (seeds the shuffle, so every epoch differs and runs repeat).
+    func batches(count: Int, epoch: Int) -> [[Int]]
+}
+
+/// An evaluation metric (`Metric.Eval: - ...`), accumulated over batches.
+public protocol Metric: AnyObject {
+    /// Forgets everything accumulated.
+    func reset()
+    /// Adds a batch.
+    /// - Parameters:
+    ///   - output: the model's output for B images (`logits [B, numTags]`).
+    ///   - samples: the B samples (their `labels` are the positive class indices).
+    func update(_ output: TaggingOutput, samples: [Sample]) throws
+    /// The metric's values so far, by name (e.g. `["mAP": 0.71]`).
+    func result() -> [(name: String, value: Double)]
+}
+
+/// A model that can load the official / PaddleClas weights (`Global.pretrained_model`).
+public protocol PretrainedLoadable {
+    /// Loads weights from a `.pth` / `.pdparams` / `.safetensors` file.
+    /// - Returns: a one-line summary ("loaded 1,234 tensors from x.pth; 0 missing, 2 unexpected").
+    /// - Throws: when the file is unreadable or does not match the architecture.
+    func loadPretrained(from url: URL) throws -> String
 }

@@ -1,1 +1,0 @@
-// RAMCheckpoint: see docs/architecture.md for what this module owns.

@@ -1,0 +1,200 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// safetensors read and write (https://github.com/huggingface/safetensors, "Format"): an 8-byte
+/// little-endian header length N, N bytes of JSON `{name: {"dtype", "shape", "data_offsets": [begin, end]},
+/// "__metadata__": {str: str}}`, then the raw little-endian tensor bytes (offsets relative to the
+/// data section). Reading maps the file; tensors point into it.
+public enum SafeTensors {
+    /// Reads every tensor of a safetensors file (memory-mapped, no copy).
+    /// - Throws: `CheckpointError` (`.fileNotFound`, `.notAFile`, `.truncated`, `.malformedSafeTensors`, `.unsupportedDType`).
+    public static func read(_ url: URL) throws -> [String: TensorData] {
+        try read(try ByteStore.map(url)).tensors
+    }
+
+    /// Like `read`, with key order and `__metadata__`.
+    public static func open(_ url: URL) throws -> CheckpointContents {
+        try read(try ByteStore.map(url))
+    }
+
+    static func looksLikeSafeTensors(_ store: ByteStore) -> Bool {
+        guard store.count >= 10 else { return false }
+        let n = store.load(UInt64.self, at: 0)
+        return n >= 2 && n <= UInt64(store.count - 8) && store.base.load(fromByteOffset: 8, as: UInt8.self) == UInt8(ascii: "{")
+    }
+
+    static func read(_ store: ByteStore) throws -> CheckpointContents {
+        let file = store.origin
+        func bad(_ m: String) -> CheckpointError { CheckpointError(.malformedSafeTensors, file: file, m) }
+        guard store.count >= 8 else { throw CheckpointError(.truncated, file: file, "safetensors file shorter than its 8-byte header length") }
+        let n64 = store.load(UInt64.self, at: 0)
+        guard n64 <= UInt64(store.count - 8) else {
+            throw CheckpointError(.truncated, file: file, "safetensors header claims \(n64) bytes but the file has only \(store.count - 8) after the length: truncated or not safetensors")
+        }
+        let n = Int(n64)
+        let headerData = Data(bytes: store.base + 8, count: n)
+        guard let obj = try? JSONSerialization.jsonObject(with: headerData), let header = obj as? [String: Any] else {
+            throw bad("the safetensors header is not a JSON object")
+        }
+        let dataStart = 8 + n
+        let dataCount = store.count - dataStart
+        var tensors: [String: TensorData] = [:]
+        var order: [(Int, String)] = []
+        var metadata: [String: String] = [:]
+        for (name, value) in header {
+            if name == "__metadata__" {
+                if let m = value as? [String: Any] { for (k, v) in m { metadata[k] = "\(v)" } }
+                continue
+            }
+            guard let d = value as? [String: Any], let dts = d["dtype"] as? String,
+                  let shapeAny = d["shape"] as? [Any], let offsAny = d["data_offsets"] as? [Any], offsAny.count == 2 else {
+                throw bad("tensor '\(name)': header entry needs dtype, shape and data_offsets [begin, end]")
+            }
+            guard let dtype = DType(safeTensorsName: dts) else {
+                throw CheckpointError(.unsupportedDType, file: file, "tensor '\(name)' has dtype '\(dts)', expected one of \(DType.allCases.map(\.safeTensorsName).joined(separator: " "))")
+            }
+            let shape = try shapeAny.map { v -> Int in
+                guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw bad("tensor '\(name)': shape \(shapeAny) is not a list of non-negative ints") }
+                return i
+            }
+            let offs = try offsAny.map { v -> Int in
+                guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw bad("tensor '\(name)': data_offsets \(offsAny) are not non-negative ints") }
+                return i
+            }
+            let (b, e) = (offs[0], offs[1])
+            let need = shape.reduce(1, *) * dtype.itemSize
+            guard e >= b, e - b == need else {
+                throw CheckpointError(.storageTooShort, file: file, "tensor '\(name)' (shape \(shape), \(dts)) needs \(need) bytes but data_offsets [\(b), \(e)] give \(e - b)")
+            }
+            guard e <= dataCount else {
+                throw CheckpointError(.truncated, file: file, "tensor '\(name)' ends at data byte \(e) but the data section has \(dataCount) bytes: truncated")
+            }
+            let slice = ByteSlice(store: store, start: dataStart + b, count: e - b)
+            tensors[name] = TensorData(dtype: dtype, shape: shape, strides: TensorData.contiguousStrides(shape),
+                                       storageKey: name, offset: 0, storage: slice)
+            order.append((b, name))
+        }
+        let keys = order.sorted { $0 < $1 }.map(\.1)
+        return CheckpointContents(format: .safetensors, file: file, tensors: tensors, keys: keys, stateDictKey: nil,
+                                  ignored: [], metadata: metadata)
+    }
+
+    /// Writes float32 tensors, atomically (a temporary file in the same folder, then rename).
+    /// Keys are written in sorted order; `floats.count` must equal the product of `shape`.
+    /// - Throws: `.invalidArgument` (count ≠ shape), `.writeFailed` (naming the path and the OS error).
+    public static func write(_ tensors: [String: (shape: [Int], floats: [Float])], metadata: [String: String] = [:], to url: URL) throws {
+        for (k, t) in tensors where t.shape.reduce(1, *) != t.floats.count {
+            throw CheckpointError(.invalidArgument, file: url.path, "tensor '\(k)': shape \(t.shape) holds \(t.shape.reduce(1, *)) elements but \(t.floats.count) floats were given")
+        }
+        let items = tensors.keys.sorted().map { k -> Item in
+            let t = tensors[k]!
+            return Item(name: k, dtype: .float32, shape: t.shape, byteCount: t.floats.count * 4) { sink in
+                try t.floats.withUnsafeBytes { try sink($0) }
+            }
+        }
+        try write(items, metadata: metadata, to: url)
+    }
+
+    /// Writes tensors keeping their dtypes and bits (strided tensors are written contiguously), atomically.
+    public static func write(_ tensors: [String: TensorData], metadata: [String: String] = [:], to url: URL) throws {
+        let items = tensors.keys.sorted().map { k -> Item in
+            let t = tensors[k]!
+            return Item(name: k, dtype: t.dtype, shape: t.shape, byteCount: t.count * t.dtype.itemSize) { sink in
+                if t.isContiguous {
+                    try t.validate(name: k, file: url.path)
+                    try sink(UnsafeRawBufferPointer(start: t.storage.pointer + t.offset * t.dtype.itemSize, count: t.count * t.dtype.itemSize))
+                } else {
+                    let d = try t.contiguousBytes()
+                    try d.withUnsafeBytes { try sink($0) }
+                }
+            }
+        }
+        try write(items, metadata: metadata, to: url)
+    }
+
+    struct Item {
+        let name: String
+        let dtype: DType
+        let shape: [Int]
+        let byteCount: Int
+        let emit: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    static func write(_ items: [Item], metadata: [String: String], to url: URL) throws {
+        var parts: [String] = []
+        if !metadata.isEmpty {
+            let m = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",")
+            parts.append("\"__metadata__\":{\(m)}")
+        }
+        var offset = 0
+        for it in items {
+            parts.append("\(jsonString(it.name)):{\"dtype\":\"\(it.dtype.safeTensorsName)\",\"shape\":[\(it.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + it.byteCount)]}")
+            offset += it.byteCount
+        }
+        var header = Array(("{" + parts.joined(separator: ",") + "}").utf8)
+        while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
+        try AtomicFile.write(to: url) { sink in
+            var n = UInt64(header.count).littleEndian
+            try withUnsafeBytes(of: &n) { try sink($0) }
+            try header.withUnsafeBytes { try sink($0) }
+            for it in items { try it.emit(sink) }
+        }
+    }
+}
+
+/// Atomic file writing: a temporary file beside the destination, fsync, then rename(2).
+public enum AtomicFile {
+    /// Calls `body` with a sink that appends bytes; on success renames the temporary file onto `url`,
+    /// on any error removes it and rethrows. Throws `.writeFailed` naming the path and the OS error.
+    public static func write(to url: URL, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        let path = url.path
+        let dir = url.deletingLastPathComponent().path
+        let tmp = "\(dir)/.\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        if fd < 0 {
+            throw CheckpointError(.writeFailed, file: path, "cannot create temporary file \(tmp): \(String(cString: strerror(errno)))")
+        }
+        var ok = false
+        defer { if !ok { close(fd); unlink(tmp) } }
+        try body { buf in
+            var p = buf.baseAddress
+            var left = buf.count
+            while left > 0, let q = p {
+                let w = Glibc.write(fd, q, min(left, 1 << 30))
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    throw CheckpointError(.writeFailed, file: path, "write failed: \(String(cString: strerror(errno)))")
+                }
+                left -= w; p = q + w
+            }
+        }
+        if fsync(fd) != 0 { throw CheckpointError(.writeFailed, file: path, "fsync failed: \(String(cString: strerror(errno)))") }
+        if close(fd) != 0 { throw CheckpointError(.writeFailed, file: path, "close failed: \(String(cString: strerror(errno)))") }
+        if rename(tmp, path) != 0 {
+            let e = errno
+            unlink(tmp); ok = true
+            throw CheckpointError(.writeFailed, file: path, "cannot rename the temporary file into place: \(String(cString: strerror(e)))")
+        }
+        ok = true
+    }
+}

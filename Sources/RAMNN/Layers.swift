@@ -1,0 +1,81 @@
+import RAMTensor
+
+/// Fully connected layer (PyTorch `nn.Linear`): `weight` `[out, in]`, `bias` `[out]` (optional).
+/// Initialised like PyTorch: U(−1/√in, 1/√in) for both, from `seed`.
+public final class Linear: Module {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let inFeatures: Int, outFeatures: Int
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, seed: UInt64 = 0) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        let bound = 1 / Float(max(inFeatures, 1)).squareRoot()
+        weight = Parameter(Tensor.uniform([outFeatures, inFeatures], low: -bound, high: bound, seed: seed))
+        self.bias = bias ? Parameter(Tensor.uniform([outFeatures], low: -bound, high: bound, seed: seed &+ 1)) : nil
+        super.init()
+    }
+
+    /// x `[..., in]` → `[..., out]`.
+    public func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight.value, bias: bias?.value) }
+
+    /// gelu(x·Wᵀ + b), fused when no gradient is recorded. x `[..., in]` → `[..., out]`.
+    public func gelu(_ x: Tensor) -> Tensor { linearGELU(x, weight: weight.value, bias: bias?.value) }
+}
+
+/// Layer normalisation over the last axis (PyTorch `nn.LayerNorm`): `weight` (ones) and `bias`
+/// (zeros) `[dim]`, `eps` (PyTorch default 1e-5; BERT uses 1e-12).
+public final class LayerNorm: Module {
+    public let weight: Parameter
+    public let bias: Parameter
+    public let eps: Float
+
+    public init(_ dim: Int, eps: Float = 1e-5) {
+        weight = Parameter(Tensor(ones: [dim]))
+        bias = Parameter(Tensor(zeros: [dim]))
+        self.eps = eps
+        super.init()
+    }
+
+    /// x `[..., dim]` → same shape.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        layerNorm(x, weight: weight.value, bias: bias.value, eps: eps)
+    }
+}
+
+/// Lookup table (PyTorch `nn.Embedding`): `weight` `[num, dim]`, initialised N(0, 1) from `seed`.
+public final class Embedding: Module {
+    public let weight: Parameter
+
+    public init(_ num: Int, _ dim: Int, seed: UInt64 = 0) {
+        weight = Parameter(Tensor.randn([num, dim], seed: seed))
+        super.init()
+    }
+
+    /// Rows at `indices` arranged as `shape + [dim]` (indices must be in 0..<num: check user
+    /// token ids before).
+    public func callAsFunction(_ indices: [Int], shape: [Int]) -> Tensor {
+        embedding(weight.value, indices: indices, shape: shape)
+    }
+}
+
+/// Patch embedding convolution with kernel = stride = `patch` (the `proj` of Swin / ViT
+/// `patch_embed`): `weight` `[O, C, p, p]`, `bias` `[O]`.
+public final class Conv2dPatch: Module {
+    public let weight: Parameter
+    public let bias: Parameter?
+    public let patch: Int
+
+    public init(_ inChannels: Int, _ outChannels: Int, patch: Int, bias: Bool = true, seed: UInt64 = 0) {
+        self.patch = patch
+        let bound = 1 / Float(max(inChannels * patch * patch, 1)).squareRoot()
+        weight = Parameter(Tensor.uniform([outChannels, inChannels, patch, patch], low: -bound, high: bound, seed: seed))
+        self.bias = bias ? Parameter(Tensor.uniform([outChannels], low: -bound, high: bound, seed: seed &+ 1)) : nil
+        super.init()
+    }
+
+    /// x `[B, C, H, W]` → `[B, O, H/p, W/p]`.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        patchEmbed(x, weight: weight.value, bias: bias?.value, patch: patch)
+    }
+}

@@ -1,0 +1,101 @@
+import CBLAS
+
+/// Fused scaled-dot-product attention: softmax(q·kᵀ·scale + bias + mask + keyPadding)·v.
+///
+/// - Parameters:
+///   - q: `[B, H, Nq, D]` queries (any strides with unit stride on D, e.g. a slice of a
+///     permuted qkv projection, is read in place).
+///   - k: `[B, H, Nk, D]` keys.
+///   - v: `[B, H, Nk, Dv]` values.
+///   - scale: multiplies q·kᵀ (usually D^-½).
+///   - bias: `[H, Nq, Nk]`, the same for every batch entry (Swin's relative position bias), or nil.
+///   - mask: `[M, Nq, Nk]` additive, `B % M == 0`; batch entry b uses `mask[b % M]` (Swin's
+///     shifted-window mask with b = image · nW + window, M = nW), or nil.
+///   - keyPadding: `[B, Nk]` additive (0 or a large negative), or nil (BERT attention masks).
+/// - Returns: `[B, H, Nq, Dv]`, a view of a `[B, Nq, H, Dv]` buffer, so that
+///   `.transposed(1, 2).reshaped([B, Nq, H·Dv])` costs nothing.
+///
+/// Without the tape, each (b, h) block is computed by sgemm (q·kᵀ), an in-place fused
+/// scale/bias/mask/softmax and sgemm (·v), parallel over blocks on our threads with
+/// single-threaded BLAS; only one Nq×Nk block per worker exists at a time. With the tape it is
+/// the composition matmul → add → softmax → matmul (saves q, k, v and the probabilities).
+public func attention(q: Tensor, k: Tensor, v: Tensor, scale: Float, bias: Tensor? = nil,
+                      mask: Tensor? = nil, keyPadding: Tensor? = nil) -> Tensor {
+    precondition(q.rank == 4 && k.rank == 4 && v.rank == 4, "attention: q \(q.shape), k \(k.shape), v \(v.shape) must be [B, H, N, D]")
+    let B = q.shape[0], H = q.shape[1], Nq = q.shape[2], D = q.shape[3]
+    let Nk = k.shape[2], Dv = v.shape[3]
+    precondition(k.shape == [B, H, Nk, D] && v.shape == [B, H, Nk, Dv],
+                 "attention: q \(q.shape), k \(k.shape), v \(v.shape) do not match")
+    if let b = bias { precondition(b.shape == [H, Nq, Nk], "attention: bias \(b.shape), expected [\(H), \(Nq), \(Nk)]") }
+    if let m = mask { precondition(m.rank == 3 && m.shape[0] > 0 && B % m.shape[0] == 0 && m.shape[1] == Nq && m.shape[2] == Nk,
+                                   "attention: mask \(m.shape), expected [M, \(Nq), \(Nk)] with \(B) % M == 0") }
+    if let kp = keyPadding { precondition(kp.shape == [B, Nk], "attention: keyPadding \(kp.shape), expected [\(B), \(Nk)]") }
+
+    let anyGrad = needsGrad(q, k, v) || [bias, mask, keyPadding].contains { $0.map { needsGrad($0) } ?? false }
+    if anyGrad {
+        var s = matmul(q, k, transposeB: true) * scale
+        if let b = bias { s = s + b }
+        if let m = mask {
+            let M = m.shape[0]
+            s = (s.reshaped([B / M, M, H, Nq, Nk]) + m.reshaped([M, 1, Nq, Nk])).reshaped([B, H, Nq, Nk])
+        }
+        if let kp = keyPadding { s = s + kp.reshaped([B, 1, 1, Nk]) }
+        return matmul(softmax(s, axis: -1), v)
+    }
+    return attentionKernel(q, k, v, scale, bias, mask, keyPadding)
+}
+
+func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
+                     _ bias: Tensor?, _ mask: Tensor?, _ keyPadding: Tensor?) -> Tensor {
+    let B = q0.shape[0], H = q0.shape[1], Nq = q0.shape[2], D = q0.shape[3]
+    let Nk = k0.shape[2], Dv = v0.shape[3]
+    var q = q0, k = k0, v = v0
+    if q.strides[3] != 1 && D > 1 { q = q.contiguous() }
+    if k.strides[3] != 1 && D > 1 { k = k.contiguous() }
+    if v.strides[3] != 1 && Dv > 1 { v = v.contiguous() }
+    var lq = matLayout(rows: Nq, cols: D, rs: q.strides[2], cs: 1)
+    if lq == nil { q = q.contiguous(); lq = matLayout(rows: Nq, cols: D, rs: D, cs: 1) }
+    var lk = matLayout(rows: D, cols: Nk, rs: 1, cs: k.strides[2])      // kᵀ view
+    if lk == nil { k = k.contiguous(); lk = matLayout(rows: D, cols: Nk, rs: 1, cs: D) }
+    var lv = matLayout(rows: Nk, cols: Dv, rs: v.strides[2], cs: 1)
+    if lv == nil { v = v.contiguous(); lv = matLayout(rows: Nk, cols: Dv, rs: Dv, cs: 1) }
+    let bc = bias?.contiguous(), mc = mask?.contiguous(), kc = keyPadding?.contiguous()
+    let M = mc?.shape[0] ?? 1
+    // Output buffer laid out [B, Nq, H, Dv]; returned as a [B, H, Nq, Dv] view.
+    let buf = Tensor(uninitialized: [B, Nq, H, Dv])
+    let o = buf.storage.pointer
+    let qp = q.ptr, kp = k.ptr, vp = v.ptr
+    let qs = q.strides, ks = k.strides, vs = v.strides
+    let bp = bc.map { UnsafePointer($0.ptr) }, mp = mc.map { UnsafePointer($0.ptr) }, pp = kc.map { UnsafePointer($0.ptr) }
+    let LQ = lq!, LK = lk!, LV = lv!
+    let blocks = B * H
+    let work = Nq * Nk * (D + Dv)
+    let run = { (range: Range<Int>) in
+        let S = UnsafeMutablePointer<Float>.allocate(capacity: max(Nq * Nk, 1))
+        defer { S.deallocate() }
+        for blk in range {
+            let b = blk / H, h = blk % H
+            gemm(Nq, Nk, D, qp + b * qs[0] + h * qs[1], LQ, kp + b * ks[0] + h * ks[1], LK, S, ldc: Nk, alpha: scale)
+            let biasRow = bp.map { $0 + h * Nq * Nk }
+            let maskRow = mp.map { $0 + (b % M) * Nq * Nk }
+            let padRow = pp.map { $0 + b * Nk }
+            for i in 0..<Nq {
+                let row = S + i * Nk
+                if let br = biasRow { let r = br + i * Nk; for j in 0..<Nk { row[j] += r[j] } }
+                if let mr = maskRow { let r = mr + i * Nk; for j in 0..<Nk { row[j] += r[j] } }
+                if let pr = padRow { for j in 0..<Nk { row[j] += pr[j] } }
+                softmaxRowInPlace(row, Nk)
+            }
+            gemm(Nq, Dv, Nk, S, MatLayout(trans: false, ld: max(Nk, 1)), vp + b * vs[0] + h * vs[1], LV,
+                 o + b * Nq * H * Dv + h * Dv, ldc: H * Dv)
+        }
+    }
+    if blocks >= 2 && Parallel.threads > 1 && blocks * work >= 200_000 {
+        Parallel.withSingleThreadedBLAS {
+            Parallel.forChunks(blocks, costPerItem: 1 << 20) { r in run(r) }
+        }
+    } else {
+        run(0..<blocks)
+    }
+    return buf.permuted([0, 2, 1, 3])
+}
