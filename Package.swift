@@ -107,7 +107,7 @@ let package = Package(
         .executableTarget(name: "bench-tensor", dependencies: ["RAMTensor", "CBLAS"],
                           path: "Benchmarks/bench-tensor", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-image", dependencies: ["RAMImage"],
-                          path: "Benchmarks/bench-image", swiftSettings: swiftSettings),
+                          path: "Benchmarks/bench-image", exclude: ["pil_reference.py"], swiftSettings: swiftSettings),
         .executableTarget(name: "bench-checkpoint", dependencies: ["RAMCheckpoint"],
                           path: "Benchmarks/bench-checkpoint", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-model", dependencies: ["RAMDefaultPlugins", "RAMEngine", "CBLAS"],
