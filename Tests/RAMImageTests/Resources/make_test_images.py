@@ -79,3 +79,18 @@ save_rgb("orient6.jpg.transposed", ImageOps.exif_transpose(im))  # as shown
 # progressive JPEG
 Image.fromarray(smooth(20, 24, 3), "RGB").save("progressive.jpg", quality=90, progressive=True)
 save_rgb("progressive.jpg", Image.open("progressive.jpg"))
+
+# PIL resize cases: every filter, up- and down-scaling, both pass orders (Pillow 13 runs the
+# vertical pass first when the height shrinks by more than twice as many pixels as the width).
+# resize_cases.bin = the 19x13 RGB source, then each case's output in the order below.
+src = smooth(13, 19, 3)
+src_im = Image.fromarray(src, "RGB")
+filters = ["nearest", "box", "bilinear", "hamming", "bicubic", "lanczos"]
+sizes = [(8, 8), (30, 20), (19, 5), (7, 25), (17, 2)]
+with open("resize_cases.bin", "wb") as f:
+    f.write(src.tobytes())
+    for name in filters:
+        for (w, h) in sizes:
+            out = np.asarray(src_im.resize((w, h), getattr(Image.Resampling, name.upper())), dtype=np.uint8)
+            assert out.shape == (h, w, 3)
+            f.write(out.tobytes())
