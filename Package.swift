@@ -50,7 +50,9 @@ let package = Package(
                 ]),
         .target(name: "RAMNN", dependencies: ["RAMTensor"], path: "Sources/RAMNN",
                 swiftSettings: swiftSettings),
-        .target(name: "RAMImage", dependencies: ["CJPEG", "CPNG"], path: "Sources/RAMImage",
+        // C glue for libjpeg/libpng error handling (setjmp/longjmp cannot be written in Swift).
+        .target(name: "CImageGlue", dependencies: ["CJPEG", "CPNG"], path: "Sources/CImageGlue"),
+        .target(name: "RAMImage", dependencies: ["CJPEG", "CPNG", "CImageGlue"], path: "Sources/RAMImage",
                 swiftSettings: swiftSettings),
         .target(name: "RAMCheckpoint", dependencies: [], path: "Sources/RAMCheckpoint",
                 swiftSettings: swiftSettings),
@@ -105,7 +107,7 @@ let package = Package(
         .executableTarget(name: "bench-tensor", dependencies: ["RAMTensor", "CBLAS"],
                           path: "Benchmarks/bench-tensor", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-image", dependencies: ["RAMImage"],
-                          path: "Benchmarks/bench-image", swiftSettings: swiftSettings),
+                          path: "Benchmarks/bench-image", exclude: ["pil_reference.py"], swiftSettings: swiftSettings),
         .executableTarget(name: "bench-checkpoint", dependencies: ["RAMCheckpoint"],
                           path: "Benchmarks/bench-checkpoint", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-model", dependencies: ["RAMDefaultPlugins", "RAMEngine", "CBLAS"],
@@ -113,7 +115,8 @@ let package = Package(
 
         // ---- tests ----
         .testTarget(name: "RAMTensorTests", dependencies: ["RAMTensor", "RAMNN"], path: "Tests/RAMTensorTests"),
-        .testTarget(name: "RAMImageTests", dependencies: ["RAMImage", "RAMTransforms"], path: "Tests/RAMImageTests"),
+        .testTarget(name: "RAMImageTests", dependencies: ["RAMImage", "RAMTransforms"], path: "Tests/RAMImageTests",
+                    exclude: ["Resources"]),
         .testTarget(name: "RAMCheckpointTests", dependencies: ["RAMCheckpoint"], path: "Tests/RAMCheckpointTests",
                     exclude: ["scripts"]),
         .testTarget(name: "RAMCoreTests", dependencies: ["RAMCore", "RAMEngine", "RAMDefaultPlugins", "ExampleTopK"],

@@ -317,6 +317,8 @@ public func pow(_ x: Tensor, _ p: Float) -> Tensor {
     record(&out, [x]) { g in [g * (pow(x, p - 1) * p)] }
     return out
 }
+/// x^p elementwise; the same as `pow(x, p)`.
+public func pow(_ x: Tensor, p: Float) -> Tensor { pow(x, p) }
 /// Clamps elementwise to [min, max] (either may be nil: unbounded). Saves x; the gradient
 /// passes where min ≤ x ≤ max.
 public func clamp(_ x: Tensor, min lo: Float? = nil, max hi: Float? = nil) -> Tensor {

@@ -224,6 +224,25 @@ final class ForwardTests: XCTestCase {
         XCTAssertEqual(l1Loss(T([2], [1, 2]), T([2], [2, 0])).item, 1.5)
     }
 
+    /// Freed activation buffers are reused for the next allocation of the same size.
+    func testBufferPoolReuse() {
+        let n = 123_457
+        var first: UnsafeMutablePointer<Float>? = nil
+        do {
+            let a = Tensor(zeros: [n])
+            first = a.storage.pointer
+        }
+        let hits = BufferPool.shared.hits
+        do {
+            let b = Tensor(ones: [n])
+            XCTAssertEqual(b.storage.pointer, first)
+            XCTAssertEqual(BufferPool.shared.hits, hits + 1)
+        }
+        let z = Tensor(zeros: [n])
+        XCTAssertEqual(z.storage.pointer, first, "the buffer of the ones is reused")
+        XCTAssertEqual(z.scalars.max(), 0, "zeros are zeroed even from a reused buffer")
+    }
+
     func testNoGradRecordsNothing() {
         var w = T([2], [1, 2]); w.requiresGrad = true
         let y = withNoGrad { w * 3 }
