@@ -109,7 +109,7 @@ let package = Package(
         .executableTarget(name: "bench-tensor", dependencies: ["RAMTensor", "CBLAS"],
                           path: "Benchmarks/bench-tensor", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-image", dependencies: ["RAMImage"],
-                          path: "Benchmarks/bench-image", swiftSettings: swiftSettings),
+                          path: "Benchmarks/bench-image", exclude: ["pil_reference.py"], swiftSettings: swiftSettings),
         .executableTarget(name: "bench-checkpoint", dependencies: ["RAMCheckpoint"],
                           path: "Benchmarks/bench-checkpoint", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-model", dependencies: ["RAMDefaultPlugins", "RAMEngine", "CBLAS"],
@@ -117,7 +117,8 @@ let package = Package(
 
         // ---- tests ----
         .testTarget(name: "RAMTensorTests", dependencies: ["RAMTensor", "RAMNN"], path: "Tests/RAMTensorTests"),
-        .testTarget(name: "RAMImageTests", dependencies: ["RAMImage", "RAMTransforms"], path: "Tests/RAMImageTests"),
+        .testTarget(name: "RAMImageTests", dependencies: ["RAMImage", "RAMTransforms"], path: "Tests/RAMImageTests",
+                    exclude: ["Resources"]),
         .testTarget(name: "RAMCheckpointTests", dependencies: ["RAMCheckpoint"], path: "Tests/RAMCheckpointTests",
                     exclude: ["scripts"]),
         .testTarget(name: "RAMCoreTests", dependencies: ["RAMCore", "RAMEngine", "RAMDefaultPlugins", "ExampleTopK"],

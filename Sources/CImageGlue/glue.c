@@ -264,6 +264,19 @@ int ramimg_decode_png(const uint8_t *data, size_t size, int64_t max_pixels, rami
         set_message(out->message, sizeof(out->message), "not a PNG signature");
         return RAMIMG_ERROR;
     }
+    // The size check comes straight from the IHDR bytes (the first chunk, at offset 8), so a
+    // bomb is refused even when the rest of the file is missing.
+    if (size >= 24 && memcmp(data + 12, "IHDR", 4) == 0) {
+        int64_t w0 = ((int64_t)data[16] << 24) | (data[17] << 16) | (data[18] << 8) | data[19];
+        int64_t h0 = ((int64_t)data[20] << 24) | (data[21] << 16) | (data[22] << 8) | data[23];
+        if (too_large(w0, h0, max_pixels)) {
+            out->width = (int)(w0 > 0x7FFFFFFF ? 0x7FFFFFFF : w0);
+            out->height = (int)(h0 > 0x7FFFFFFF ? 0x7FFFFFFF : h0);
+            snprintf(out->message, sizeof(out->message), "%lld x %lld pixels is over the limit of %lld",
+                     (long long)w0, (long long)h0, (long long)max_pixels);
+            return RAMIMG_TOO_LARGE;
+        }
+    }
     glue_png_reader reader = {data, size, 0, 0, out->message, sizeof(out->message)};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &reader, glue_png_error,
                                              glue_png_warning);
@@ -390,7 +403,7 @@ static void glue_png_werror(png_structp png, png_const_charp text) {
 }
 
 int ramimg_encode_png(const uint8_t *rows_data, int width, int height, int color_type, int bit_depth,
-                      const uint8_t *palette, int n_palette, const uint8_t *trns, int n_trns,
+                      int interlace, const uint8_t *palette, int n_palette, const uint8_t *trns, int n_trns,
                       uint8_t **out, size_t *out_size, char *message, size_t message_size) {
     *out = NULL;
     *out_size = 0;
@@ -413,7 +426,7 @@ int ramimg_encode_png(const uint8_t *rows_data, int width, int height, int color
     }
     png_set_write_fn(png, &writer, glue_png_write, glue_png_flush);
     png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, bit_depth, color_type,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+                 interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (color_type == PNG_COLOR_TYPE_PALETTE && palette && n_palette > 0) {
         png_color pal[256];
         for (int i = 0; i < n_palette && i < 256; i++) {
@@ -425,6 +438,7 @@ int ramimg_encode_png(const uint8_t *rows_data, int width, int height, int color
         if (trns && n_trns > 0) png_set_tRNS(png, info, trns, n_trns, NULL);
     }
     png_write_info(png, info);
+    if (interlace) png_set_interlace_handling(png);
     size_t stride = png_get_rowbytes(png, info);
     rows = malloc(sizeof(png_bytep) * (size_t)height);
     if (!rows) png_error(png, "out of memory");

@@ -102,9 +102,13 @@ public func decodeImageWithInfo(_ bytes: [UInt8], file: String = "<memory>",
     let w = Int(result.width), h = Int(result.height), c = Int(result.channels)
     let n = w * h
     let src = UnsafeBufferPointer(start: pixelsPtr, count: n * c)
-    var rgb = [UInt8](repeating: 0, count: n * 3)
     let color = Int32(result.color)
-    rgb.withUnsafeMutableBufferPointer { dst in
+    var rgb: [UInt8]
+    if c == 3 {
+        rgb = Array(src)   // already RGB: one copy
+    } else {
+      rgb = [UInt8](repeating: 0, count: n * 3)
+      rgb.withUnsafeMutableBufferPointer { dst in
         switch color {
         case Int32(RAMIMG_GRAY), Int32(RAMIMG_GRAYA):
             for i in 0..<n {
@@ -130,6 +134,7 @@ public func decodeImageWithInfo(_ bytes: [UInt8], file: String = "<memory>",
                 dst[i * 3] = src[i * c]; dst[i * 3 + 1] = src[i * c + 1]; dst[i * 3 + 2] = src[i * c + 2]
             }
         }
+      }
     }
     var orientation = 1
     if let exif = result.exif, result.exif_size > 0 {

@@ -134,11 +134,11 @@ public func resizePIL(_ image: Image, width: Int, height: Int, filter: ResampleF
     let needH = width != inW || b.0 != 0 || b.2 != Float(width)
     let needV = height != image.height || b.1 != 0 || b.3 != Float(height)
     let vert = ResampleCoefficients(inSize: image.height, in0: b.1, in1: b.3, outSize: height, filter: filter)
-    // Pillow 13 (python-pillow/Pillow#9549): when the height shrinks by more than twice as many
+    // Pillow 13 (python-pillow/Pillow#9549): when the height shrinks, by more than twice as many
     // pixels as the width, the vertical pass runs first. The 8-bit rounding between the passes
     // makes the order visible in the output, so it is reproduced (rule measured against Pillow
     // 13.0 on 340 size pairs, and the fixtures were made with it).
-    let verticalFirst = needH && needV && (image.height - height) > 2 * (inW - width)
+    let verticalFirst = needH && needV && image.height > height && (image.height - height) > 2 * (inW - width)
     let horiz = ResampleCoefficients(inSize: inW, in0: b.0, in1: b.2, outSize: width, filter: filter)
     func runHorizontal(_ input: [UInt8], inWidth: Int, rows: Int, rowOffset: Int) -> [UInt8] {
         var tmp = [UInt8](repeating: 0, count: rows * width * c)

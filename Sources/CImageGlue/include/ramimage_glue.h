@@ -69,7 +69,7 @@ int ramimg_encode_jpeg(const uint8_t *pixels, int width, int height, int color, 
 /// `rows` holds the packed rows exactly as PNG stores them (16-bit big endian).
 /// palette: n*3 bytes; trns: palette alphas (n_trns entries) or NULL.
 int ramimg_encode_png(const uint8_t *rows, int width, int height, int color_type, int bit_depth,
-                      const uint8_t *palette, int n_palette, const uint8_t *trns, int n_trns,
+                      int interlace, const uint8_t *palette, int n_palette, const uint8_t *trns, int n_trns,
                       uint8_t **out, size_t *out_size, char *message, size_t message_size);
 
 void ramimg_free_buffer(void *p);
