@@ -197,11 +197,13 @@ int ramimg_encode_jpeg(const uint8_t *pixels, int width, int height, int color, 
     int channels;
     switch (color) {
         case RAMIMG_GRAY: cinfo.in_color_space = JCS_GRAYSCALE; channels = 1; break;
-        case RAMIMG_CMYK: cinfo.in_color_space = JCS_CMYK; channels = 4; break;
+        case RAMIMG_CMYK:
+        case RAMIMG_YCCK: cinfo.in_color_space = JCS_CMYK; channels = 4; break;
         default: cinfo.in_color_space = JCS_RGB; channels = 3; break;
     }
     cinfo.input_components = channels;
     jpeg_set_defaults(&cinfo);
+    if (color == RAMIMG_YCCK) jpeg_set_colorspace(&cinfo, JCS_YCCK);
     jpeg_set_quality(&cinfo, quality, TRUE);
     if (progressive) jpeg_simple_progression(&cinfo);
     jpeg_start_compress(&cinfo, TRUE);

@@ -271,6 +271,31 @@ final class DecodeTests: XCTestCase {
         }
     }
 
+    /// YCCK (Adobe transform 2) decodes to the same pixels as plain CMYK of the same ink, give or
+    /// take JPEG's rounding; both go through Pillow's CMYK conversion. Flat images: YCCK
+    /// subsamples its chroma, so edges would differ.
+    func testYCCKJPEGDecodesLikeCMYK() throws {
+        // stored (Adobe-inverted) values and the R, G, B that Pillow's cmyk2rgb gives for them:
+        // ink = 255 - stored; nk = 255 - K_ink; out = nk - round(ink·nk/255)
+        let cases: [([UInt8], [Int])] = [
+            ([40, 200, 90, 230], [36, 180, 81]),     // nk = 230: 230-194, 230-50, 230-149
+            ([255, 255, 255, 255], [255, 255, 255]), // no ink: white
+            ([128, 64, 0, 100], [50, 25, 0]),        // nk = 100: 100-50, 100-75, 100-100
+        ]
+        for (stored, rgb) in cases {
+            let img = Image(width: 16, height: 16, channels: 4, bytes: Array([[UInt8]](repeating: stored, count: 256).joined()))
+            let a = try decodeImageWithInfo(encodeJPEG(img, quality: 100))
+            let b = try decodeImageWithInfo(encodeJPEG(img, quality: 100, ycck: true))
+            XCTAssertEqual(a.info.mode, "CMYK")
+            XCTAssertEqual(b.info.mode, "CMYK")
+            XCTAssertLessThanOrEqual(byteDiff(a.image.bytes ?? [], b.image.bytes ?? []).max, 3, "\(stored)")
+            for ch in 0..<3 {
+                XCTAssertLessThanOrEqual(abs(Int(a.image.bytes?[ch] ?? 0) - rgb[ch]), 2, "\(stored) channel \(ch)")
+                XCTAssertLessThanOrEqual(abs(Int(b.image.bytes?[ch] ?? 0) - rgb[ch]), 3, "YCCK \(stored) channel \(ch)")
+            }
+        }
+    }
+
     func testGrayAndCMYKRoundTripThroughOwnEncoder() throws {
         // gray JPEG: replicated into 3 equal channels
         var g = [UInt8](repeating: 0, count: 16 * 8)

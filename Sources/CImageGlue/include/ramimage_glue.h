@@ -30,6 +30,7 @@ enum {
     RAMIMG_CMYK = 4,   ///< 4 channels, as libjpeg returns them (Adobe files: inverted)
     RAMIMG_GRAYA = 2,  ///< PNG gray + alpha
     RAMIMG_RGBA = 5,   ///< PNG RGBA (4 channels)
+    RAMIMG_YCCK = 6,   ///< encoding only: CMYK input stored as YCCK (Adobe transform 2)
 };
 
 typedef struct {
@@ -59,7 +60,7 @@ int ramimg_decode_png(const uint8_t *data, size_t size, int64_t max_pixels, rami
 void ramimg_free(ramimg_result *r);
 
 /// Encoders used by tests (and handy for tools): write to a malloc'd buffer.
-/// color: RAMIMG_GRAY, RAMIMG_RGB or RAMIMG_CMYK (written with an Adobe marker, inverted values
+/// color: RAMIMG_GRAY, RAMIMG_RGB, RAMIMG_CMYK or RAMIMG_YCCK (CMYK written with an Adobe marker, inverted values
 /// expected from the caller as libjpeg writes them). Returns RAMIMG_OK or an error code.
 int ramimg_encode_jpeg(const uint8_t *pixels, int width, int height, int color, int quality,
                        int progressive, const uint8_t *exif, size_t exif_size,
