@@ -1,4 +1,6 @@
-import CImageGlue
+// Implementation-only: the C glue is private to RAMImage (no C type appears in a public or stored
+// declaration), so modules and plugins built against RAMImage do not need CImageGlue's headers.
+@_implementationOnly import CImageGlue
 import Foundation
 
 /// How to decode an image file. Defaults are what a user wants; `exifTranspose = false`

@@ -1,4 +1,6 @@
-import CImageGlue
+// Implementation-only: the C glue is private to RAMImage (no C type appears in a public or stored
+// declaration), so modules and plugins built against RAMImage do not need CImageGlue's headers.
+@_implementationOnly import CImageGlue
 import Foundation
 
 /// Encodes an 8-bit HWC image as JPEG (libjpeg-turbo). 1 channel is written as grayscale,
