@@ -310,3 +310,44 @@ final class DecodeTests: XCTestCase {
         }
     }
 }
+
+/// Corrupted files never crash: 400 deterministic mutations (byte flips, cuts, duplicated
+/// ranges) of small JPEGs and PNGs each either decode to a well-formed RGB image or throw an
+/// `ImageError` naming the file.
+final class CorruptionTests: XCTestCase {
+    func testMutatedFilesDecodeOrThrowCleanly() throws {
+        let base = pattern(width: 24, height: 17)
+        let seeds: [[UInt8]] = [
+            try encodeJPEG(base, quality: 80),
+            try encodeJPEG(base, quality: 80, progressive: true),
+            try encodePNG(rows: base.bytes ?? [], width: 24, height: 17, colorType: .rgb, bitDepth: 8),
+            try encodePNG(rows: base.bytes ?? [], width: 24, height: 17, colorType: .rgb, bitDepth: 8, interlace: true),
+        ]
+        var state: UInt64 = 0x5EED
+        func rand(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(max(n, 1)))
+        }
+        var decoded = 0, failed = 0
+        for i in 0..<400 {
+            var b = seeds[i % seeds.count]
+            switch i % 4 {
+            case 0: for _ in 0..<(1 + rand(8)) { b[rand(b.count)] = UInt8(rand(256)) }
+            case 1: b = Array(b.prefix(rand(b.count)))
+            case 2: let s = rand(b.count), e = min(b.count, s + rand(64)); b.insert(contentsOf: b[s..<e], at: rand(b.count))
+            default: b[8 + rand(b.count - 8)] ^= UInt8(1 << rand(8))
+            }
+            do {
+                let img = try decodeImage(b, file: "mutant\(i)")
+                XCTAssertEqual(img.channels, 3)
+                XCTAssertEqual(img.bytes?.count, img.width * img.height * 3)
+                decoded += 1
+            } catch let e as ImageError {
+                XCTAssertTrue("\(e)".contains("mutant\(i)"), "\(e)")
+                failed += 1
+            }
+        }
+        XCTAssertEqual(decoded + failed, 400)
+        print("mutations: \(decoded) decoded, \(failed) refused with an error")
+    }
+}
