@@ -27,7 +27,8 @@ void ramimg_free(ramimg_result *r) {
 void ramimg_free_buffer(void *p) { free(p); }
 
 static int too_large(int64_t w, int64_t h, int64_t max_pixels) {
-    return max_pixels > 0 && w * h > max_pixels;
+    if (max_pixels <= 0 || w <= 0 || h <= 0) return 0;
+    return h > max_pixels / w || w * h > max_pixels;   // no overflow for w, h < 2^32
 }
 
 // ---------------------------------------------------------------- JPEG

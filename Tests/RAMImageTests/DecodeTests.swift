@@ -269,6 +269,12 @@ final class DecodeTests: XCTestCase {
             XCTAssertEqual(error as? ImageError, .tooManyPixels(file: "bomb.png", width: 50000, height: 50000,
                                                                 limit: DecodeOptions.defaultMaxPixels))
         }
+        // 0xFFFFFFFF x 0xFFFFFFFF (beyond PNG's 2^31 - 1): refused without overflowing
+        var huge = png
+        for k in 16..<24 { huge[k] = 0xFF }
+        XCTAssertThrowsError(try decodeImage(huge, file: "huge.png")) { error in
+            guard case ImageError.tooManyPixels = error else { return XCTFail("got \(error)") }
+        }
     }
 
     /// YCCK (Adobe transform 2) decodes to the same pixels as plain CMYK of the same ink, give or
