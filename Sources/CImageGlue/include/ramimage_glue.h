@@ -51,6 +51,17 @@ typedef struct {
 /// Pillow uses them).
 int ramimg_decode_jpeg(const uint8_t *data, size_t size, int64_t max_pixels, ramimg_result *out);
 
+/// The same in two steps, so the caller can give the pixel buffer (no copy):
+/// `ramimg_jpeg_open` reads the header (size check, EXIF, colour model; progressive files are
+/// read whole) and fills width / height / channels / color / exif of `out`; on RAMIMG_OK,
+/// `*handle` must then go to `ramimg_jpeg_read` (which decodes all rows into `dst`,
+/// height*width*channels bytes, and always releases the handle) or `ramimg_jpeg_close`.
+typedef struct ramimg_jpeg ramimg_jpeg;
+int ramimg_jpeg_open(const uint8_t *data, size_t size, int64_t max_pixels, ramimg_result *out,
+                     ramimg_jpeg **handle);
+int ramimg_jpeg_read(ramimg_jpeg *handle, uint8_t *dst, size_t dst_size, ramimg_result *out);
+void ramimg_jpeg_close(ramimg_jpeg *handle);
+
 /// Decodes a PNG of any colour type / bit depth / interlace from memory to 8 bits per channel:
 /// palette expanded to RGB (or RGBA when it has tRNS), gray < 8 bits scaled up, 16-bit reduced
 /// to the high byte. No gamma is applied (Pillow applies none).
