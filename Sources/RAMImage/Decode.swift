@@ -1,4 +1,6 @@
-import CImageGlue
+// Implementation-only: the C glue is private to RAMImage (no C type appears in a public or stored
+// declaration), so modules and plugins built against RAMImage do not need CImageGlue's headers.
+@_implementationOnly import CImageGlue
 import Foundation
 
 /// How to decode an image file. Defaults are what a user wants; `exifTranspose = false`
@@ -73,13 +75,38 @@ public func decodeImageWithInfo(_ bytes: [UInt8], file: String = "<memory>",
     let format = try sniffFormat(bytes, file: file)
     var result = ramimg_result()
     let limit = Int64(options.maxPixels ?? 0)
+    // A JPEG decoding to RGB is read straight into the Swift array (no second full-size buffer).
+    var direct: [UInt8]? = nil
     let code: Int32 = bytes.withUnsafeBufferPointer { buf in
         switch format {
-        case .jpeg: return ramimg_decode_jpeg(buf.baseAddress, buf.count, limit, &result)
+        case .jpeg:
+            var handle: OpaquePointer? = nil
+            let open = ramimg_jpeg_open(buf.baseAddress, buf.count, limit, &result, &handle)
+            guard open == Int32(RAMIMG_OK), let h = handle else { return open }
+            let n = Int(result.width) * Int(result.height) * Int(result.channels)
+            if result.channels == 3 {
+                var code = Int32(RAMIMG_OK)
+                direct = [UInt8](unsafeUninitializedCapacity: n) { dst, count in
+                    code = ramimg_jpeg_read(h, dst.baseAddress, n, &result)
+                    count = n   // UInt8 is trivial; the array is dropped when code != OK
+                }
+                return code
+            }
+            let pixels = UnsafeMutablePointer<UInt8>.allocate(capacity: max(n, 1))
+            let code = ramimg_jpeg_read(h, pixels, n, &result)
+            if code == Int32(RAMIMG_OK) { result.pixels = pixels } else { pixels.deallocate() }
+            return code
         case .png: return ramimg_decode_png(buf.baseAddress, buf.count, limit, &result)
         }
     }
-    defer { ramimg_free(&result) }
+    defer {
+        // pixels from the two-step JPEG path were allocated in Swift; the rest by the C glue
+        if format == .jpeg, let p = result.pixels {
+            p.deallocate()
+            result.pixels = nil
+        }
+        ramimg_free(&result)
+    }
     let message = withUnsafeBytes(of: result.message) { raw -> String in
         let chars = raw.prefix { $0 != 0 }
         return String(decoding: chars, as: UTF8.self)
@@ -96,17 +123,19 @@ public func decodeImageWithInfo(_ bytes: [UInt8], file: String = "<memory>",
     default:
         throw ImageError.corrupt(file: file, detail: "\(format.rawValue.uppercased()): \(message)")
     }
-    guard let pixelsPtr = result.pixels else {
-        throw ImageError.corrupt(file: file, detail: "the decoder returned no pixels")
-    }
     let w = Int(result.width), h = Int(result.height), c = Int(result.channels)
     let n = w * h
-    let src = UnsafeBufferPointer(start: pixelsPtr, count: n * c)
     let color = Int32(result.color)
     var rgb: [UInt8]
-    if c == 3 {
-        rgb = Array(src)   // already RGB: one copy
+    if let d = direct {
+        rgb = d
+    } else if c == 3, let p = result.pixels {
+        rgb = Array(UnsafeBufferPointer(start: p, count: n * 3))   // already RGB: one copy
     } else {
+      guard let pixelsPtr = result.pixels else {
+          throw ImageError.corrupt(file: file, detail: "the decoder returned no pixels")
+      }
+      let src = UnsafeBufferPointer(start: pixelsPtr, count: n * c)
       rgb = [UInt8](repeating: 0, count: n * 3)
       rgb.withUnsafeMutableBufferPointer { dst in
         switch color {
