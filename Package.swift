@@ -23,6 +23,9 @@ let package = Package(
     products: [
         .executable(name: "ram", targets: ["ram"]),
         .library(name: "RAMKit", targets: ["RAMCore", "RAMEngine", "RAMTensor", "RAMNN"]),
+        // The example plugin as a shared library, loaded at run time with `--plugin` /
+        // `Global.plugins` (and by the plugin-loading test).
+        .library(name: "ExampleTopKPlugin", type: .dynamic, targets: ["ExampleTopK"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -61,7 +64,8 @@ let package = Package(
         // ---- plugins: each fills registries through one `register(into:)` ----
         .target(name: "RAMBackbones", dependencies: ["RAMCore"], path: "Plugins/Backbones",
                 swiftSettings: swiftSettings),
-        .target(name: "RAMModels", dependencies: ["RAMCore", "RAMBackbones"], path: "Plugins/RAMModels",
+        .target(name: "RAMModels", dependencies: ["RAMCore", "RAMBackbones", "RAMPostProcess",
+                                              .product(name: "Yams", package: "Yams")], path: "Plugins/RAMModels",
                 swiftSettings: swiftSettings),
         .target(name: "RAMTransforms", dependencies: ["RAMCore"], path: "Plugins/Transforms",
                 swiftSettings: swiftSettings),
@@ -88,7 +92,10 @@ let package = Package(
                           dependencies: ["RAMEngine", "RAMDefaultPlugins",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
-                          path: "Sources/ram", swiftSettings: swiftSettings),
+                          path: "Sources/ram", swiftSettings: swiftSettings,
+                          // export the executable's symbols so a plugin library loaded with dlopen
+                          // binds to this process's RAMCore (one set of types and protocols)
+                          linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"], .when(platforms: [.linux]))]),
 
         // ---- benchmarks (swift run -c release <name>) ----
         .executableTarget(name: "bench-tensor", dependencies: ["RAMTensor", "CBLAS"],
@@ -103,9 +110,11 @@ let package = Package(
         // ---- tests ----
         .testTarget(name: "RAMTensorTests", dependencies: ["RAMTensor", "RAMNN"], path: "Tests/RAMTensorTests"),
         .testTarget(name: "RAMImageTests", dependencies: ["RAMImage", "RAMTransforms"], path: "Tests/RAMImageTests"),
-        .testTarget(name: "RAMCheckpointTests", dependencies: ["RAMCheckpoint"], path: "Tests/RAMCheckpointTests"),
+        .testTarget(name: "RAMCheckpointTests", dependencies: ["RAMCheckpoint"], path: "Tests/RAMCheckpointTests",
+                    exclude: ["scripts"]),
         .testTarget(name: "RAMCoreTests", dependencies: ["RAMCore", "RAMEngine", "RAMDefaultPlugins", "ExampleTopK"],
-                    path: "Tests/RAMCoreTests"),
+                    path: "Tests/RAMCoreTests",
+                    linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"], .when(platforms: [.linux]))]),
         .testTarget(name: "RAMModelTests", dependencies: ["RAMModels", "RAMDefaultPlugins", "RAMEngine"],
                     path: "Tests/RAMModelTests"),
     ],

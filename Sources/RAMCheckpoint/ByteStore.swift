@@ -74,6 +74,18 @@ public final class ByteStore: @unchecked Sendable {
         }
     }
 
+    /// Tells the kernel the mapped pages covering `[start, start + length)` are no longer needed
+    /// (madvise MADV_DONTNEED): they leave the resident set and are read again from the file if
+    /// touched. A no-op for heap-backed stores.
+    public func evict(_ start: Int, _ length: Int) {
+        guard mapped, length > 0, contains(start, length) else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lo = (start / page) * page
+        let hi = min(((start + length + page - 1) / page) * page, count)
+        guard hi > lo else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + lo), hi - lo, MADV_DONTNEED)
+    }
+
     /// Bytes `[start, start + length)`; the caller checks bounds (see `contains`).
     @inline(__always)
     func bytes(_ start: Int, _ length: Int) -> UnsafeRawBufferPointer {

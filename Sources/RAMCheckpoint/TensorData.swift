@@ -136,6 +136,13 @@ public struct TensorData: @unchecked Sendable {
         convert(into: d, count: count)
     }
 
+    /// Drops this tensor's storage pages from the resident set (memory-mapped files only), e.g.
+    /// after converting it into a model tensor, so loading a multi-GB checkpoint does not keep
+    /// its file pages resident. Other tensors on the same pages stay valid (pages are re-read).
+    public func evictPages() {
+        storage.store.evict(storage.start, storage.count)
+    }
+
     /// The raw bytes of the elements in row-major order, same dtype (makes a contiguous copy).
     public func contiguousBytes() throws -> Data {
         try validate(name: storageKey, file: storage.store.origin)

@@ -37,11 +37,6 @@ public enum ConfigDecoding {
     /// Decodes `type` from `node`; `path` is the dotted path of `node` for error messages.
     /// When `type` conforms to `ConfigDefaults`, its defaults are merged under `node` first.
     public static func decode<T: Decodable>(_ type: T.Type, from node: ConfigNode, path: String) throws -> T {
-        var node = node
-        if let d = T.self as? any ConfigDefaults.Type {
-            let defaults = try d.defaultNode()
-            node = defaults.merged(with: node.isNull ? .map([]) : node)
-        }
         let ctx = DecodeContext(rootPath: path)
         let value = try ctx.unbox(T.self, node, [])
         try ctx.checkUnknownKeys()
@@ -152,6 +147,14 @@ final class DecodeContext {
         if T.self == UInt8.self { return try integer(node, cp, UInt8.self) as! T }
         if T.self == UInt32.self { return try integer(node, cp, UInt32.self) as! T }
         if T.self == UInt64.self { return try integer(node, cp, UInt64.self) as! T }
+        var node = node
+        if let d = T.self as? any ConfigDefaults.Type {
+            // keys left out take the values `init()` gives them (nested config structs too)
+            switch node {
+            case .map, .null: node = try d.defaultNode().merged(with: node.isNull ? .map([]) : node)
+            default: break
+            }
+        }
         do {
             return try T(from: NodeDecoder(node: node, codingPath: cp, ctx: self))
         } catch let e as DecodingError {

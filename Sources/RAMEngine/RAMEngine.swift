@@ -1,1 +1,357 @@
-// RAMEngine: see docs/architecture.md for what this module owns.
+// RAMEngine: the train / eval / infer / export / predict loops, generic over the component
+// protocols of RAMCore. It knows nothing of RAM: every part is built by name from the registries.
+import Foundation
+import Logging
+import RAMCore
+import RAMImage
+import RAMTensor
+
+/// How `infer` prints predictions.
+public enum OutputFormat: String, CaseIterable {
+    /// PaddleClas's print: `{'file_name': ..., 'class_ids': [...], 'scores': [...], 'label_names': '...'}` per image.
+    case text
+    /// One JSON object per line: `file`, `tags_en`, `tags_cn`, `class_ids`, `scores`.
+    case json
+    /// A header line, then `file,class_ids,scores,tags_en,tags_cn` rows (ids and scores space-separated).
+    case csv
+}
+
+/// `Infer` section (PaddleClas keys).
+public struct InferSection: Codable, ConfigDefaults {
+    /// An image file, a folder (searched recursively), or a list of them.
+    public var infer_imgs: ConfigNode? = nil
+    public var batch_size: Int = 1
+    /// The transform list (`- DecodeImage: ...`), built by `Engine`.
+    public var transforms: ConfigNode? = nil
+    /// The post-processor (`name: RamOutPut`, ...), built by `Engine`.
+    public var PostProcess: ConfigNode? = nil
+    public init() {}
+}
+
+/// The official checkpoints, named in the "no checkpoint" error.
+public let officialCheckpointHelp = """
+    RAMKit does not download weights. Get an official checkpoint from the recognize-anything release: \
+    ram_plus_swin_large_14m.pth (RAM++, Hugging Face xinyu1205/recognize-anything-plus-model) or \
+    ram_swin_large_14m.pth (RAM, Hugging Face xinyu1205/recognize_anything_model), \
+    and pass it with -o Global.pretrained_model=PATH
+    """
+
+/// Runs the commands of a config.
+public final class Engine {
+    public let config: RunConfig
+    public let registries: Registries
+    let logger = Logger(label: "ramkit.engine")
+
+    /// Checks `Global` and `AMP` strictly (unknown keys are errors) and logs what runs differently here.
+    public init(config: RunConfig, registries: Registries) throws {
+        self.config = config
+        self.registries = registries
+        let g = try config.global()
+        let amp = try config.amp()
+        if g.device.lowercased() != "cpu" {
+            logger.notice("Global.device is '\(g.device)'; this build runs on the CPU")
+        }
+        if amp.use_amp { logger.notice("AMP.use_amp is set; RAMKit computes in float32 on the CPU") }
+    }
+
+    // MARK: model
+
+    /// Builds `Arch` by name and loads `Global.pretrained_model`.
+    /// - Throws: `ConfigError` for the arch config; `EngineError.noCheckpoint` naming the official
+    ///   files when no checkpoint is given or found; the model's loading errors.
+    public func buildModel(loadWeights: Bool = true) throws -> any TaggingModel {
+        let model = try config.buildNamed(registries.arch, at: "Arch", registries: registries)
+        if loadWeights {
+            let url = try checkpointURL()
+            guard let loadable = model as? PretrainedLoadable else {
+                throw EngineError.notImplemented("loading weights into Arch '\(config.node(at: "Arch.name")?.stringValue ?? "?")' (it does not implement PretrainedLoadable)")
+            }
+            let summary = try loadable.loadPretrained(from: url)
+            logger.info("\(summary)")
+        }
+        return model
+    }
+
+    /// `Global.pretrained_model` resolved (working directory, then the config's folder; PaddleClas
+    /// also writes it without the `.pdparams` extension, which is tried too).
+    public func checkpointURL() throws -> URL {
+        let g = try config.global()
+        guard let given = g.pretrained_model, !given.isEmpty else {
+            throw EngineError.noCheckpoint("no checkpoint: Global.pretrained_model is not set. " + officialCheckpointHelp)
+        }
+        do {
+            return try PathResolver.resolve(given, what: "checkpoint (Global.pretrained_model)",
+                                            baseDirectory: config.baseDirectory, allowResourceFallback: false)
+        } catch let ConfigError.fileNotFound(_, _, looked) {
+            if !given.hasSuffix(".pdparams"),
+               let u = try? PathResolver.resolve(given + ".pdparams", what: "checkpoint", baseDirectory: config.baseDirectory,
+                                                 allowResourceFallback: false) {
+                return u
+            }
+            throw EngineError.noCheckpoint("checkpoint '\(given)' (Global.pretrained_model) not found; looked at: \(looked.joined(separator: ", ")). " + officialCheckpointHelp)
+        }
+    }
+
+    // MARK: infer
+
+    /// The post-processor: `Infer.PostProcess` (`name:` style), else the top-level `PostProcess`
+    /// (`name:` style, or PaddleClas deploy style `main_indicator: RamOutPut` + `RamOutPut: {...}`).
+    public func buildPostProcess() throws -> any PostProcess {
+        if config.node(at: "Infer.PostProcess") != nil {
+            return try config.buildNamed(registries.postProcess, at: "Infer.PostProcess", registries: registries)
+        }
+        if let pp = config.node(at: "PostProcess") {
+            if pp["name"] != nil { return try config.buildNamed(registries.postProcess, at: "PostProcess", registries: registries) }
+            if case let .string(main)? = pp["main_indicator"] {
+                let cfg = ComponentConfig(path: "PostProcess.\(main)", node: pp[main] ?? .null, registries: registries,
+                                          baseDirectory: config.baseDirectory)
+                return try registries.postProcess.build(main, cfg)
+            }
+            throw ConfigError.missingKey(path: "PostProcess", key: "name")
+        }
+        throw ConfigError.missingKey(path: "Infer", key: "PostProcess")
+    }
+
+    /// The image files `Infer.infer_imgs` names (files as given; folders searched recursively for
+    /// image extensions), sorted within each folder.
+    /// - Throws: `ConfigError.fileNotFound` naming every place looked at; `.invalidValue` when no image is found.
+    public func inferImages() throws -> [String] {
+        let section = try inferSection()
+        let globalImgs = try config.global().infer_imgs
+        guard let node = section.infer_imgs ?? globalImgs else {
+            throw ConfigError.missingKey(path: "Infer", key: "infer_imgs")
+        }
+        let items: [ConfigNode]
+        switch node {
+        case let .list(l): items = l
+        default: items = [node]
+        }
+        var files: [String] = []
+        for (i, item) in items.enumerated() {
+            let key = items.count > 1 ? "Infer.infer_imgs.\(i)" : "Infer.infer_imgs"
+            guard case let .string(p) = item else {
+                throw ConfigError.typeMismatch(path: key, expected: "a file or folder path", found: item.shortDescription)
+            }
+            let url = try PathResolver.resolve(p, what: "image or folder (\(key))", baseDirectory: config.baseDirectory,
+                                               allowResourceFallback: false)
+            var isDir: ObjCBool = false
+            FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
+            if isDir.boolValue {
+                var found: [String] = []
+                if let e = FileManager.default.enumerator(atPath: url.path) {
+                    for case let rel as String in e {
+                        let ext = (rel as NSString).pathExtension.lowercased()
+                        if Engine.imageExtensions.contains(ext) { found.append(url.appendingPathComponent(rel).path) }
+                    }
+                }
+                if found.isEmpty {
+                    throw ConfigError.invalidValue(path: key, message: "no images (\(Engine.imageExtensions.sorted().joined(separator: ", "))) under '\(url.path)'")
+                }
+                files += found.sorted()
+            } else {
+                files.append(url.path)
+            }
+        }
+        return files
+    }
+
+    /// File extensions `infer` picks up in folders.
+    public static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff"]
+
+    func inferSection() throws -> InferSection {
+        try ConfigDecoding.decode(InferSection.self, from: config.node(at: "Infer") ?? .map([]), path: "Infer")
+    }
+
+    /// Tags every image of `Infer.infer_imgs`.
+    ///
+    /// Builds the post-processor, the transforms (`Infer.transforms`) and the model (`Arch`, with
+    /// `Global.pretrained_model`), then per batch of `Infer.batch_size`: reads and transforms each
+    /// file, stacks the images into `[B, 3, S, S]`, runs `forward`, post-processes, and passes each
+    /// line of output to `write`. A file that cannot be read or transformed is reported on `report`
+    /// and skipped.
+    /// - Parameters:
+    ///   - model: a model to use instead of building `Arch` (tests); nil builds it.
+    ///   - write: receives each output line (without newline).
+    ///   - report: receives per-file error messages and progress (stderr in the CLI).
+    /// - Returns: the predictions and the failed files.
+    /// - Throws: config errors before anything runs; `EngineError.badData` when the transforms
+    ///   produce images the model cannot take.
+    @discardableResult
+    public func infer(format: OutputFormat = .text, model: (any TaggingModel)? = nil,
+                      write: (String) -> Void, report: @escaping (String) -> Void = { _ in },
+                      progress: Bool = false) throws -> (predictions: [Prediction], failures: [(file: String, error: String)]) {
+        let section = try inferSection()
+        guard section.batch_size >= 1 else {
+            throw ConfigError.invalidValue(path: "Infer.batch_size", message: "must be at least 1, got \(section.batch_size)")
+        }
+        let files = try inferImages()
+        let transforms = try config.buildList(registries.transform, at: "Infer.transforms", registries: registries)
+        guard !transforms.isEmpty else { throw ConfigError.missingKey(path: "Infer", key: "transforms") }
+        let post = try buildPostProcess()
+        let model = try model ?? buildModel()
+        let size = model.imageSize
+
+        var predictions: [Prediction] = []
+        var failures: [(file: String, error: String)] = []
+        if format == .csv { write("file,class_ids,scores,tags_en,tags_cn") }
+        let bar = ProgressBar(total: files.count, enabled: progress && files.count > 3, report: report)
+        var start = 0
+        while start < files.count {
+            let chunk = Array(files[start..<min(start + section.batch_size, files.count)])
+            start += chunk.count
+            var samples: [Sample] = []
+            for f in chunk {
+                do {
+                    var s = Sample(path: f, bytes: try readBytes(f))
+                    for t in transforms { try t.apply(&s) }
+                    samples.append(s)
+                } catch {
+                    failures.append((f, "\(error)"))
+                    report("ram: skipping \(f): \(error)")
+                }
+            }
+            bar.advance(by: chunk.count)
+            if samples.isEmpty { continue }
+            let batch = try stackImages(samples, size: size, where: "Infer.transforms")
+            let output = model.forward(batch)   // TODO(tensor): wrap in withNoGrad once RAMTensor has it
+            let preds = try post.process(output, files: samples.map { $0.path })
+            for p in preds {
+                write(Engine.format(p, as: format))
+            }
+            predictions += preds
+        }
+        bar.finish()
+        return (predictions, failures)
+    }
+
+    func readBytes(_ path: String) throws -> [UInt8] {
+        do { return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw ConfigError.unreadable(file: path, reason: error.localizedDescription)
+        }
+    }
+
+    // MARK: output
+
+    /// One prediction as one line of `format` (the CSV header is written by `infer`).
+    public static func format(_ p: Prediction, as format: OutputFormat) -> String {
+        let file = p.file ?? ""
+        let scores = p.scores.map { roundedText($0) }
+        switch format {
+        case .text:
+            return "{'file_name': \(pyString(file)), 'class_ids': [\(p.classIds.map(String.init).joined(separator: ", "))], 'scores': [\(scores.joined(separator: ", "))], 'label_names': \(pyString(p.labelNames))}"
+        case .json:
+            let en = p.tags["en"].map(jsonString) ?? "null"
+            let cn = p.tags["cn"].map(jsonString) ?? "null"
+            return "{\"file\": \(jsonString(file)), \"tags_en\": \(en), \"tags_cn\": \(cn), \"class_ids\": [\(p.classIds.map(String.init).joined(separator: ", "))], \"scores\": [\(scores.joined(separator: ", "))]}"
+        case .csv:
+            return [file, p.classIds.map(String.init).joined(separator: " "), scores.joined(separator: " "),
+                    p.tags["en"] ?? "", p.tags["cn"] ?? ""].map(csvField).joined(separator: ",")
+        }
+    }
+
+    /// A score rounded to 5 decimals, as PaddleClas prints them.
+    static func roundedText(_ x: Float) -> String {
+        let r = (Double(x) * 100000).rounded() / 100000
+        return "\(r)"
+    }
+
+    static func pyString(_ s: String) -> String {
+        "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    }
+
+    /// A JSON string literal.
+    public static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    static func csvField(_ s: String) -> String {
+        if s.contains(",") || s.contains("\"") || s.contains("\n") || s.hasPrefix(" ") || s.hasSuffix(" ") {
+            return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return s
+    }
+
+    // MARK: the other commands
+
+    /// Training (`ram train`).
+    /// - Throws: `EngineError.notImplemented` (the training loop is not written yet).
+    public func train() throws {
+        throw EngineError.notImplemented("ram train (the training loop)")
+    }
+
+    /// Evaluation (`ram eval`).
+    /// - Throws: `EngineError.notImplemented`.
+    public func eval() throws {
+        throw EngineError.notImplemented("ram eval (the evaluation loop)")
+    }
+
+    /// Export (`ram export`).
+    /// - Throws: `EngineError.notImplemented`.
+    public func export() throws {
+        throw EngineError.notImplemented("ram export")
+    }
+
+    /// Deploy-style prediction from an exported model (`ram predict`, PaddleClas `deploy/python/predict_cls.py`).
+    /// - Throws: `EngineError.notImplemented`.
+    public func predict() throws {
+        throw EngineError.notImplemented("ram predict (running an exported model)")
+    }
+
+    /// Writes the resolved config atomically (temp file + rename), as training saves it next to its outputs.
+    /// - Throws: `ConfigError.unreadable` naming the file when it cannot be written.
+    public static func saveResolvedConfig(_ config: RunConfig, to url: URL) throws {
+        let text = "# resolved RAMKit config" + (config.file.map { " (from \($0.path))" } ?? "") + "\n" + config.yamlText()
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url, options: .atomic)
+        } catch {
+            throw ConfigError.unreadable(file: url.path, reason: "cannot write: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// A one-line progress bar on stderr (`[#####     ] 12/40`).
+final class ProgressBar {
+    let total: Int
+    let enabled: Bool
+    let report: (String) -> Void
+    var done = 0
+    var lastShown = -1
+    let tty = isatty(2) != 0
+
+    init(total: Int, enabled: Bool, report: @escaping (String) -> Void) {
+        self.total = total
+        self.enabled = enabled
+        self.report = report
+    }
+
+    func advance(by n: Int) {
+        done += n
+        guard enabled else { return }
+        let width = 30
+        let filled = total == 0 ? width : done * width / total
+        let line = "[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "] \(done)/\(total) images"
+        if tty {
+            FileHandle.standardError.write(Data(("\r" + line).utf8))
+        } else if done * 10 / max(total, 1) != lastShown {
+            lastShown = done * 10 / max(total, 1)
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+
+    func finish() {
+        if enabled && tty { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

@@ -1,3 +1,2 @@
-import Foundation
-FileHandle.standardError.write("ram: not implemented yet\n".data(using: .utf8)!)
-exit(1)
+// The `ram` executable: the only place logging is bootstrapped.
+RamCommand.runAndExit()

@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RAMCore
+import RAMDefaultPlugins
+import RAMEngine
+
+/// `ram train | eval | infer | export | predict | list`.
+struct RamCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ram",
+        abstract: "Train, evaluate, export and run the RAM / RAM++ image-tagging models, configured by YAML (PaddleClas style).",
+        discussion: """
+            Every run is one YAML file (-c) with sections Global, AMP, Arch, Loss, Optimizer, DataLoader, \
+            Infer, PostProcess, Metric; change any key with -o Section.key.sub=value (repeatable; integer \
+            segments index lists). Components are picked by name; `ram list` shows them all.
+
+            Example:
+              ram infer -c configs/ram_plus_swin_large_384.yaml \\
+                -o Global.pretrained_model=ram_plus_swin_large_14m.pth -o Infer.infer_imgs=photos/
+              ram list postprocess
+            """,
+        subcommands: [Train.self, Eval.self, Infer.self, Export.self, Predict.self, List.self])
+
+    /// Parses the command line, runs, and exits: 0 on success; 1 with `ram: error: ...` on stderr otherwise.
+    static func runAndExit() {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)   // --help, usage errors: ArgumentParser's own messages
+        }
+        do {
+            try command.run()
+        } catch let e as ConfigError {
+            fail(e.description)
+        } catch let e as EngineError {
+            fail(e.description)
+        } catch let e as LocalizedError {
+            fail(e.errorDescription ?? "\(e)")
+        } catch let e as CustomStringConvertible where !(e is ExitCode) {
+            fail(e.description)
+        } catch {
+            exit(withError: error)
+        }
+        Foundation.exit(0)
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("ram: error: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// Options every config-driven command takes.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: [.customShort("c"), .customLong("config")], help: "The YAML config file.")
+    var config: String
+
+    @Option(name: [.customShort("o"), .customLong("override")], parsing: .unconditionalSingleValue,
+            help: ArgumentHelp("Override a config value: Section.key.sub=value (repeatable). The value is read as YAML; integer segments index lists.",
+                               valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(name: .customLong("plugin"), help: ArgumentHelp("Load a plugin shared library (exports ramkit_register_plugin) before building (repeatable).", valueName: "path"))
+    var plugins: [String] = []
+
+    @Flag(name: .customLong("print-config"), help: "Print the resolved config (overrides applied) and exit.")
+    var printConfig = false
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    /// Bootstraps logging, loads the config and the plugins; nil after printing the config.
+    func prepare() throws -> Engine? {
+        bootstrapLogging(logLevel)
+        let cfg = try RunConfig.load(path: config, overrides: overrides)
+        if printConfig {
+            print(cfg.yamlText(), terminator: "")
+            return nil
+        }
+        let registries = try DefaultPlugins.registries()
+        for p in plugins { try PluginLoader.load(p, into: registries) }
+        try cfg.loadPlugins(into: registries)
+        return try Engine(config: cfg, registries: registries)
+    }
+}
+
+private var loggingBootstrapped = false
+
+func bootstrapLogging(_ level: String) {
+    guard !loggingBootstrapped else { return }
+    loggingBootstrapped = true
+    let lvl = Logger.Level(rawValue: level.lowercased()) ?? .info
+    LoggingSystem.bootstrap { label in
+        var h = StreamLogHandler.standardError(label: label)
+        h.logLevel = lvl
+        return h
+    }
+}
+
+extension RamCommand {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a model (DataLoader.Train, Loss, Optimizer).",
+            discussion: "Example: ram train -c configs/ram_plus_swin_large_384.yaml -o Global.epochs=1")
+        @OptionGroup var options: ConfigOptions
+        func run() throws { try options.prepare()?.train() }
+    }
+
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Evaluate a model on DataLoader.Eval with Metric.Eval.",
+            discussion: "Example: ram eval -c configs/ram_plus_swin_large_384.yaml -o Global.pretrained_model=ram_plus_swin_large_14m.pth")
+        @OptionGroup var options: ConfigOptions
+        func run() throws { try options.prepare()?.eval() }
+    }
+
+    struct Infer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Tag the images of Infer.infer_imgs (a file, a folder, or a list) and print the tags.",
+            discussion: """
+                Example:
+                  ram infer -c configs/ram_plus_swin_large_384.yaml \\
+                    -o Global.pretrained_model=ram_plus_swin_large_14m.pth -o Infer.infer_imgs=photos/ --format json
+                Unreadable images are reported on stderr and skipped; the exit code is then 1.
+                """)
+        @OptionGroup var options: ConfigOptions
+        @Option(help: "Output format: text (PaddleClas's print), json (one object per line) or csv.")
+        var format: String = "text"
+
+        func run() throws {
+            guard let f = OutputFormat(rawValue: format) else {
+                throw ConfigError.invalidValue(path: "--format", message: "expected text, json or csv, got '\(format)'")
+            }
+            guard let engine = try options.prepare() else { return }
+            let result = try engine.infer(format: f, write: { print($0) }, report: { msg in
+                FileHandle.standardError.write(Data((msg.hasSuffix("\n") ? msg : msg + "\n").utf8))
+            }, progress: true)
+            if !result.failures.isEmpty {
+                throw EngineError.someFilesFailed(failed: result.failures.count, total: result.failures.count + result.predictions.count)
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export a model for deployment (Global.save_inference_dir).",
+            discussion: "Example: ram export -c configs/ram_plus_swin_large_384.yaml -o Global.pretrained_model=ram_plus_swin_large_14m.pth")
+        @OptionGroup var options: ConfigOptions
+        func run() throws { try options.prepare()?.export() }
+    }
+
+    struct Predict: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run an exported model with a deploy config (PaddleClas deploy/configs/inference_*.yaml).",
+            discussion: "Example: ram predict -c inference_ram.yaml -o Global.infer_imgs=photos/")
+        @OptionGroup var options: ConfigOptions
+        func run() throws { try options.prepare()?.predict() }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every registered component name with a one-line description.",
+            discussion: """
+                Kinds: \(Registries.kindNames.joined(separator: ", ")).
+                Example: ram list postprocess;  ram list --plugin .build/debug/libExampleTopKPlugin.so
+                """)
+        @Argument(help: "Only this kind.") var kind: String?
+        @Option(name: .customLong("plugin"), help: ArgumentHelp("Load a plugin shared library first (repeatable).", valueName: "path"))
+        var plugins: [String] = []
+        @Option(name: [.customShort("c"), .customLong("config")], help: "Also load the config's Global.plugins.")
+        var config: String?
+
+        func run() throws {
+            bootstrapLogging("warning")
+            let registries = try DefaultPlugins.registries()
+            for p in plugins { try PluginLoader.load(p, into: registries) }
+            if let config { try RunConfig.load(path: config).loadPlugins(into: registries) }
+            var listing = registries.listing
+            if let kind {
+                let k = kind.lowercased().replacingOccurrences(of: "_", with: " ")
+                let aliases = ["lrscheduler": "lr scheduler", "lr": "lr scheduler", "postprocess": "postprocess",
+                               "post process": "postprocess", "architecture": "arch"]
+                let wanted = aliases[k] ?? (k.hasSuffix("s") && Registries.kindNames.contains(String(k.dropLast())) ? String(k.dropLast()) : k)
+                guard Registries.kindNames.contains(wanted) else {
+                    throw ConfigError.unknownName(kind: "kind", path: "", name: kind, registered: Registries.kindNames)
+                }
+                listing = listing.filter { $0.kind == wanted }
+            }
+            for (kind, entries) in listing {
+                print("\(kind):")
+                if entries.isEmpty { print("  (none registered)") }
+                let w = entries.map(\.name.count).max() ?? 0
+                for e in entries {
+                    print("  " + e.name.padding(toLength: w, withPad: " ", startingAt: 0) + "  " + e.summary)
+                }
+            }
+        }
+    }
+}

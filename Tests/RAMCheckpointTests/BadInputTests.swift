@@ -1,0 +1,157 @@
+import Foundation
+import XCTest
+@testable import RAMCheckpoint
+
+/// Bad input: each a clear `CheckpointError` of the right kind naming the file, never a crash.
+final class BadInputTests: XCTestCase {
+    var dir: URL!
+    override func setUpWithError() throws { dir = try Fixtures.tempDir() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    private func write(_ bytes: [UInt8], _ name: String) throws -> URL {
+        let u = dir.appendingPathComponent(name)
+        try Data(bytes).write(to: u)
+        return u
+    }
+
+    /// A zip of the given entries (stored), via the library's own zip writer.
+    private func zip(_ entries: [(String, [UInt8])], _ name: String) throws -> URL {
+        let u = dir.appendingPathComponent(name)
+        try AtomicFile.writeFD(to: u) { fd, path in
+            var z = ZipWriter(fd: fd, path: path)
+            for (n, b) in entries { try z.addEntry(n, bytes: b) }
+            try z.finish()
+        }
+        return u
+    }
+
+    private func expect(_ url: URL, _ kind: CheckpointError.Kind, mentions: [String] = [],
+                        file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try Checkpoint.load(url), file: file, line: line) { e in
+            guard let ce = e as? CheckpointError else { return XCTFail("not a CheckpointError: \(e)", file: file, line: line) }
+            XCTAssertEqual(ce.kind, kind, ce.description, file: file, line: line)
+            XCTAssertTrue(ce.description.contains(url.path), "error does not name the file: \(ce)", file: file, line: line)
+            for m in mentions {
+                XCTAssertTrue(ce.description.contains(m), "'\(m)' not in: \(ce)", file: file, line: line)
+            }
+        }
+    }
+
+    /// A pickle protocol 2 state dict {'model': {name: _rebuild_tensor_v2(storage '0', 0, shape, stride)}}.
+    private func statePickle(name: String, numel: Int, shape: [Int], storageType: String = "FloatStorage") -> [UInt8] {
+        var p = PickleWriter()
+        p.op(0x7D); p.string("model"); p.op(0x7D)
+        p.string(name)
+        p.global("torch._utils", "_rebuild_tensor_v2")
+        p.op(0x28); p.op(0x28)
+        p.string("storage"); p.global("torch", storageType); p.string("0"); p.string("cpu"); p.int(numel)
+        p.op(0x74); p.op(0x51)
+        p.int(0); p.intTuple(shape); p.intTuple(TensorData.contiguousStrides(shape)); p.op(0x89)
+        p.global("collections", "OrderedDict"); p.op(0x29); p.op(0x52)
+        p.op(0x74); p.op(0x52)
+        p.op(0x73); p.op(0x73); p.op(0x2E)
+        return p.out
+    }
+
+    func testMissingFile() {
+        expect(dir.appendingPathComponent("nope.pth"), .fileNotFound, mentions: ["no such file"])
+    }
+
+    func testDirectory() {
+        expect(dir, .notAFile, mentions: ["is a directory"])
+    }
+
+    func testEmptyFile() throws {
+        expect(try write([], "empty.pth"), .truncated, mentions: ["empty"])
+    }
+
+    func testTruncatedZip() throws {
+        let whole = try Data(contentsOf: try Fixtures.url("ram_plus_vit_tiny_224.pth"))
+        let cut = try write(Array(whole.prefix(whole.count / 2)), "cut.pth")
+        expect(cut, .truncated, mentions: ["truncated"])
+        // cut inside the central directory: the end record is gone as well
+        expect(try write(Array(whole.prefix(whole.count - 30)), "cut2.pth"), .truncated)
+    }
+
+    func testZipThatIsNotACheckpoint() throws {
+        let u = try zip([("readme.txt", Array("hello".utf8)), ("images/a.jpg", [0xFF, 0xD8])], "notckpt.pth")
+        expect(u, .notACheckpoint, mentions: ["data.pkl", "readme.txt"])
+    }
+
+    func testRandomBytesAreNotACheckpoint() throws {
+        expect(try write(Array("GIF89a not a model".utf8), "x.bin"), .notACheckpoint, mentions: ["47 49 46 38"])
+    }
+
+    func testForbiddenGlobalIsRefusedWithoutRunning() throws {
+        let marker = dir.appendingPathComponent("pwned").path
+        // pickle: os.system('touch <marker>')
+        var p = PickleWriter()
+        p.global("os", "system"); p.string("touch \(marker)"); p.op(0x85); p.op(0x52); p.op(0x2E)
+        expect(try write(p.out, "evil.pdparams"), .forbiddenGlobal, mentions: ["'os.system'", "Nothing was executed"])
+        // the same inside a torch zip's data.pkl
+        expect(try zip([("archive/data.pkl", p.out)], "evil.pth"), .forbiddenGlobal, mentions: ["'os.system'", "archive/data.pkl"])
+        // protocol 4 STACK_GLOBAL spelling
+        var q: [UInt8] = [0x80, 0x04]
+        for s in ["builtins", "eval"] { q += [0x8C, UInt8(s.utf8.count)] + Array(s.utf8) }
+        q += [0x93, 0x8C, 0x01, UInt8(ascii: "1"), 0x85, 0x52, 0x2E]
+        expect(try write(q, "evil4.pdparams"), .forbiddenGlobal, mentions: ["'builtins.eval'"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker))
+    }
+
+    func testStorageShorterThanDeclared() throws {
+        // storage declares 100 floats but the entry holds 40 bytes
+        let pk = statePickle(name: "w", numel: 100, shape: [10, 10])
+        let u = try zip([("archive/data.pkl", pk), ("archive/data/0", [UInt8](repeating: 0, count: 40))], "short.pth")
+        expect(u, .storageTooShort, mentions: ["archive/data/0", "40 bytes", "100"])
+    }
+
+    func testTensorLargerThanItsStorage() throws {
+        // the storage really holds 10 floats, the tensor claims [4, 4]
+        let pk = statePickle(name: "encoder.weight", numel: 10, shape: [4, 4])
+        let u = try zip([("archive/data.pkl", pk), ("archive/data/0", [UInt8](repeating: 0, count: 40))], "big.pth")
+        expect(u, .storageTooShort, mentions: ["encoder.weight", "[4, 4]", "needs 16", "holds only 10"])
+    }
+
+    func testMissingStorageEntry() throws {
+        let pk = statePickle(name: "w", numel: 4, shape: [4])
+        expect(try zip([("archive/data.pkl", pk)], "nostorage.pth"), .notACheckpoint, mentions: ["archive/data/0"])
+    }
+
+    func testTruncatedPickle() throws {
+        let pk = statePickle(name: "w", numel: 4, shape: [4])
+        expect(try zip([("archive/data.pkl", Array(pk.prefix(40))), ("archive/data/0", [UInt8](repeating: 0, count: 16))], "cutpkl.pth"),
+               .truncated, mentions: ["archive/data.pkl"])
+    }
+
+    func testLegacyTorchFormatGetsConversionAdvice() throws {
+        let magic: [UInt8] = [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E]
+        expect(try write(magic, "legacy.pth"), .unsupportedFormat, mentions: ["legacy", "torch.save"])
+    }
+
+    func testPickleWithoutTensors() throws {
+        var p = PickleWriter()
+        p.op(0x7D); p.string("epoch"); p.int(3); p.op(0x73); p.op(0x2E)
+        expect(try write(p.out, "epoch.pdparams"), .notACheckpoint, mentions: ["epoch"])
+    }
+
+    func testTruncatedSafeTensors() throws {
+        let whole = try Data(contentsOf: try Fixtures.url("ram_plus_vit_tiny_224.expected.safetensors"))
+        let u = try write(Array(whole.prefix(whole.count - 1000)), "cut.safetensors")
+        expect(u, .truncated, mentions: ["truncated"])
+        XCTAssertThrowsError(try SafeTensors.read(u))
+    }
+
+    func testCompressedEntryIsExplained() throws {
+        // A valid zip whose entry uses method 8: patch the method fields of a stored zip.
+        let u = try zip([("archive/data.pkl", statePickle(name: "w", numel: 1, shape: [1])),
+                         ("archive/data/0", [0, 0, 0x80, 0x3F])], "deflated.pth")
+        var b = [UInt8](try Data(contentsOf: u))
+        // central directory entries: set compression method (offset 10) to 8
+        var i = 0
+        while i + 4 <= b.count {
+            if b[i] == 0x50, b[i + 1] == 0x4B, b[i + 2] == 0x01, b[i + 3] == 0x02 { b[i + 10] = 8 }
+            i += 1
+        }
+        expect(try write(b, "deflated2.pth"), .unsupportedFormat, mentions: ["compressed", "method 8"])
+    }
+}

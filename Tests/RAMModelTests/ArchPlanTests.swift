@@ -1,0 +1,74 @@
+import Foundation
+import RAMCheckpoint
+import RAMCore
+@testable import RAMModels
+import XCTest
+
+/// Builds the `Arch` section of a YAML config file into a plan (nothing allocated).
+func archPlan(file: URL, overrides: [(String, ConfigNode)] = []) throws -> RAMArchPlan {
+    let root = try ConfigNode.load(file: file)
+    var arch = try XCTUnwrap(root["Arch"])
+    let name = try XCTUnwrap(arch["name"]?.stringValue)
+    arch = arch.removing(key: "name")
+    for (k, v) in overrides { arch = arch.merged(with: .map([(key: k, value: v)])) }
+    let cc = ComponentConfig(path: "Arch", node: arch, registries: Registries(),
+                             baseDirectory: file.deletingLastPathComponent())
+    return try RAMArchPlan(arch: name, config: cc)
+}
+
+final class ArchPlanTests: XCTestCase {
+    /// Each fixture config plans exactly the fixture checkpoint's names and shapes.
+    func testFixtureConfigsPlanTheCheckpoints() throws {
+        let dir = try Fixtures.requireFixtures()
+        for name in ["ram_plus_swin_tiny_224", "ram_swin_tiny_384", "ram_plus_vit_tiny_224"] {
+            let plan = try archPlan(file: Fixtures.packageRoot.appendingPathComponent("configs/fixtures/\(name).yaml"))
+            XCTAssertEqual(plan.numTags, 64)
+            var model: [String: [Int]] = [:]
+            for (k, s) in plan.parameterShapes { model[k] = s }
+            let file = try Checkpoint.open(dir.appendingPathComponent("\(name).pth")).shapes.filter { !RAMSanitizer.isDerivedBuffer($0.key) }
+            XCTAssertNil(RAMSanitizer.mismatchReport(file: file, model: model), name)
+        }
+    }
+
+    /// The shipped product configs plan the official architectures.
+    func testProductConfigsPlanOfficialSizes() throws {
+        let cfg = Fixtures.packageRoot.appendingPathComponent("configs")
+        let plus = try archPlan(file: cfg.appendingPathComponent("ram_plus_swin_large_384.yaml"))
+        XCTAssertEqual(RAMArchSpec.uniqueParameterCount(arch: plus.arch, vision: plus.vision, q2l: plus.q2l, med: plus.med, numTags: plus.numTags), 329_493_046)
+        let ram = try archPlan(file: cfg.appendingPathComponent("ram_swin_large_384.yaml"))
+        XCTAssertEqual(RAMArchSpec.uniqueParameterCount(arch: ram.arch, vision: ram.vision, q2l: ram.q2l, med: ram.med, numTags: ram.numTags), 469_148_785)
+        let b224 = try archPlan(file: cfg.appendingPathComponent("ram_plus_swin_base_224.yaml"))
+        XCTAssertEqual(RAMArchSpec.uniqueParameterCount(arch: b224.arch, vision: b224.vision, q2l: b224.q2l, med: b224.med, numTags: b224.numTags), 220_775_610)
+        for f in try FileManager.default.contentsOfDirectory(atPath: cfg.path) where f.hasSuffix(".yaml") {
+            XCTAssertNoThrow(try archPlan(file: cfg.appendingPathComponent(f)), f)
+        }
+    }
+
+    /// PaddleClas's own RAM++ config (its training keys included) is accepted.
+    func testPaddleClasConfigIsAccepted() throws {
+        let url = Fixtures.shared.appendingPathComponent("compat/paddleclas/RAM_plus.yaml")
+        guard FileManager.default.fileExists(atPath: url.path) else { throw XCTSkip("\(url.path) absent") }
+        let plan = try archPlan(file: url, overrides: [("q2l_config", .string("RAM_q2l.yaml"))])
+        XCTAssertEqual(plan.arch, "ram_plus"); XCTAssertEqual(plan.vit, "swin_l")
+        XCTAssertEqual(plan.numTags, 4585); XCTAssertEqual(plan.q2l.num_attention_heads, 4)
+        XCTAssertEqual(plan.options.prompt, "a picture of ")
+        let ram = try archPlan(file: url.deletingLastPathComponent().appendingPathComponent("RAM.yaml"),
+                               overrides: [("q2l_config", .string("RAM_q2l.yaml")), ("med_config", .string("RAM_bert.yaml"))])
+        XCTAssertEqual(ram.med?.num_hidden_layers, 12)
+        XCTAssertEqual(RAMArchSpec.uniqueParameterCount(arch: ram.arch, vision: ram.vision, q2l: ram.q2l, med: ram.med, numTags: ram.numTags), 469_148_785)
+    }
+
+    func testBadArchOptionsAreClearErrors() throws {
+        let file = Fixtures.packageRoot.appendingPathComponent("configs/ram_plus_swin_large_384.yaml")
+        XCTAssertThrowsError(try archPlan(file: file, overrides: [("image_sise", .int(224))])) { e in
+            XCTAssertTrue("\(e)".contains("did you mean 'image_size'"), "\(e)")
+        }
+        XCTAssertThrowsError(try archPlan(file: file, overrides: [("num_class", .int(10))])) { e in
+            XCTAssertTrue("\(e)".contains("4585 tags"), "\(e)")
+        }
+        XCTAssertThrowsError(try archPlan(file: file, overrides: [("vit", .string("swin_xl"))])) { e in
+            XCTAssertTrue("\(e)".contains("swin_b, swin_l, base, large"), "\(e)")
+        }
+        XCTAssertThrowsError(try archPlan(file: file, overrides: [("vision_config", .map([(key: "depths", value: .string("many"))]))]))
+    }
+}

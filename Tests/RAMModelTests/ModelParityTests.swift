@@ -1,0 +1,89 @@
+import Foundation
+import RAMCore
+import RAMDefaultPlugins
+@testable import RAMModels
+import RAMNN
+import RAMTensor
+import XCTest
+
+/// Builds a fixture model through the registries from its config, and loads its checkpoint.
+func buildFixtureModel(_ name: String) throws -> (model: any TaggingModel, plan: RAMArchPlan) {
+    let dir = try Fixtures.requireFixtures()
+    let file = Fixtures.packageRoot.appendingPathComponent("configs/fixtures/\(name).yaml")
+    let registries = try DefaultPlugins.registries()
+    let root = try ConfigNode.load(file: file)
+    var arch = try XCTUnwrap(root["Arch"])
+    let archName = try XCTUnwrap(arch["name"]?.stringValue)
+    arch = arch.removing(key: "name")
+    let cc = ComponentConfig(path: "Arch", node: arch, registries: registries, baseDirectory: file.deletingLastPathComponent())
+    let plan = try RAMArchPlan(arch: archName, config: cc)
+    guard registries.backbone.contains(plan.vit) else {
+        throw XCTSkip("backbone '\(plan.vit)' is not registered by DefaultPlugins yet (backbones branch)")
+    }
+    let model = try registries.arch.build(archName, cc)
+    let loadable = try XCTUnwrap(model as? PretrainedLoadable)
+    let summary = try loadable.loadPretrained(from: dir.appendingPathComponent("\(name).pth"))
+    XCTAssertTrue(summary.contains("0 missing, 0 unexpected"), summary)
+    return (model, plan)
+}
+
+/// Whole models from the reference's stored `input` tensors: backbone output, image_embeds and
+/// logits within 2e-4 of the reference's; a batch equals one image at a time.
+final class ModelParityTests: XCTestCase {
+    private func check(_ name: String) throws {
+        let dir = try Fixtures.requireFixtures()
+        let (model, _) = try buildFixtureModel(name)
+        let m = try XCTUnwrap(try Fixtures.manifest().models.first { $0.name == name })
+        let expected = try Fixtures.safetensors(dir.appendingPathComponent(m.expected))
+        let images = m.tags.keys.sorted()
+        var inputs: [Tensor] = []
+        var singles: [TaggingOutput] = []
+        for image in images {
+            let x = try XCTUnwrap(expected["\(image).input"])
+            let input = Tensor(shape: x.shape, scalars: x.values)
+            inputs.append(input)
+            let out = withNoGrad { model.forward(input) }
+            singles.append(out)
+            for (key, got) in [("visual_encoder", out.visual), ("image_embeds", out.imageEmbeds), ("logits", Optional(out.logits))] {
+                let e = try XCTUnwrap(expected["\(image).\(key)"])
+                let g = try XCTUnwrap(got, "\(name) \(image): no \(key)")
+                XCTAssertEqual(g.shape, e.shape, "\(name) \(image) \(key)")
+                XCTAssertLessThan(maxAbsDiff(g.scalars, e.values), 2e-4, "\(name) \(image) \(key)")
+            }
+        }
+        // The whole set as one batch.
+        let batch = withNoGrad { model.forward(concat(inputs, axis: 0)) }
+        XCTAssertEqual(batch.logits.shape, [images.count, m.numTags])
+        for (i, single) in singles.enumerated() {
+            let row = batch.logits.slice(axis: 0, i..<(i + 1)).scalars
+            XCTAssertLessThan(maxAbsDiff(row, single.logits.scalars), 1e-4, "\(name) batch row \(i)")
+        }
+    }
+
+    func testRamPlusSwin224() throws { try check("ram_plus_swin_tiny_224") }
+    func testRamSwin384() throws { try check("ram_swin_tiny_384") }
+    func testRamPlusViT224() throws { try check("ram_plus_vit_tiny_224") }
+
+    /// The PaddleClas .pdparams of the ViT fixture loads to the same logits as the .pth.
+    func testPdparamsGiveSameLogits() throws {
+        let dir = try Fixtures.requireFixtures()
+        let (model, _) = try buildFixtureModel("ram_plus_vit_tiny_224")
+        let expected = try Fixtures.safetensors(dir.appendingPathComponent("ram_plus_vit_tiny_224.expected.safetensors"))
+        let summary = try (model as! PretrainedLoadable).loadPretrained(from: dir.appendingPathComponent("ram_plus_vit_tiny_224.pdparams"))
+        XCTAssertTrue(summary.contains("Paddle Linear weights transposed"), summary)
+        let x = try XCTUnwrap(expected["whl_demo.input"])
+        let out = withNoGrad { model.forward(Tensor(shape: x.shape, scalars: x.values)) }
+        XCTAssertLessThan(maxAbsDiff(out.logits.scalars, try XCTUnwrap(expected["whl_demo.logits"]).values), 2e-4)
+    }
+
+    /// A checkpoint of the other arch is refused, saying what the file is.
+    func testWrongCheckpointIsExplained() throws {
+        let dir = try Fixtures.requireFixtures()
+        let (model, _) = try buildFixtureModel("ram_plus_swin_tiny_224")
+        XCTAssertThrowsError(try (model as! PretrainedLoadable).loadPretrained(from: dir.appendingPathComponent("ram_swin_tiny_384.pth"))) { e in
+            let s = "\(e)"
+            XCTAssertTrue(s.contains("the file is RAM (ram), Swin (embed_dim 32, window 12), 64 tags; the config builds RAM++ (ram_plus), Swin (embed_dim 32, window 7), 64 tags"), s)
+            XCTAssertTrue(s.contains("missing (in the model, not in the file)"), s)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import RAMCheckpoint
+@testable import RAMModels
+import XCTest
+
+final class SanitizeTests: XCTestCase {
+    private func open(_ name: String) throws -> CheckpointContents {
+        try Checkpoint.open(Fixtures.requireFixtures().appendingPathComponent(name))
+    }
+
+    func testIdentityOfTheThreeFixtures() throws {
+        let a = RAMCheckpointIdentity(shapes: try open("ram_plus_swin_tiny_224.pth").shapes)
+        XCTAssertEqual(a.arch, "ram_plus"); XCTAssertEqual(a.backbone, "swin")
+        XCTAssertEqual(a.width, 32); XCTAssertEqual(a.window, 7); XCTAssertEqual(a.numTags, 64)
+        let b = RAMCheckpointIdentity(shapes: try open("ram_swin_tiny_384.pth").shapes)
+        XCTAssertEqual(b.arch, "ram"); XCTAssertEqual(b.window, 12); XCTAssertEqual(b.numTags, 64)
+        let c = RAMCheckpointIdentity(shapes: try open("ram_plus_vit_tiny_224.pth").shapes)
+        XCTAssertEqual(c.arch, "ram_plus"); XCTAssertEqual(c.backbone, "vit")
+        XCTAssertEqual(c.width, 64); XCTAssertEqual(c.vitImageSize, 224)
+        XCTAssertEqual(c.description, "RAM++ (ram_plus), ViT (width 64, image 224), 64 tags")
+    }
+
+    func testDropsDerivedBuffersAndFillsTiedTwins() throws {
+        let ckpt = try open("ram_swin_tiny_384.pth")
+        var t = ckpt.tensors
+        // Keep only the tag encoder's copy of the tied layers.
+        for k in t.keys where k.hasPrefix("tagging_head.") { t.removeValue(forKey: k) }
+        let tied = (0..<2).flatMap { i in
+            ckpt.keys.filter { $0.hasPrefix("tagging_head.encoder.layer.\(i).") }.map {
+                [$0, "tag_encoder." + $0.dropFirst("tagging_head.".count)]
+            }
+        }
+        XCTAssertEqual(tied.count, 32)
+        let s = try RAMSanitizer.sanitize(t, isPaddle: false, expected: [:], linearWeights: [], tiedGroups: tied)
+        XCTAssertEqual(s.filledFromTwin.count, 32)
+        XCTAssertEqual(s.dropped.filter { $0.hasSuffix("position_ids") }.count, 2)
+        XCTAssertTrue(s.dropped.contains("visual_encoder.layers.0.blocks.1.attn_mask"))
+        XCTAssertEqual(s.tensors.count, ckpt.tensors.count - s.dropped.count)
+        let k = "tagging_head.encoder.layer.1.output.dense.weight"
+        XCTAssertEqual(try s.tensors[k]?.floats(), try ckpt.tensors[k]?.floats())
+    }
+
+    func testRenamesVisionMulti() throws {
+        let ckpt = try open("ram_plus_swin_tiny_224.pth")
+        var t: [String: TensorData] = [:]
+        for (k, v) in ckpt.tensors {
+            t[k.hasPrefix("tagging_head.") ? "vision_multi." + k.dropFirst("tagging_head.".count) : k] = v
+        }
+        let s = try RAMSanitizer.sanitize(t, isPaddle: false, expected: [:], linearWeights: [], tiedGroups: [])
+        XCTAssertEqual(s.renamed.count, 32)
+        XCTAssertNotNil(s.tensors["tagging_head.encoder.layer.0.crossattention.self.key.weight"])
+        XCTAssertFalse(s.tensors.keys.contains { $0.hasPrefix("vision_multi.") })
+    }
+
+    /// The .pdparams copy, sanitized (Linear weights transposed back, square ones too), equals the .pth.
+    func testPaddleParamsMatchThePth() throws {
+        let pth = try open("ram_plus_vit_tiny_224.pth")
+        let pd = try open("ram_plus_vit_tiny_224.pdparams")
+        XCTAssertEqual(pd.format, .pickle)
+        let expected = pth.shapes
+        let linear = Set(expected.keys.filter { k in
+            k.hasSuffix(".weight") && expected[k]?.count == 2 && !k.contains("patch_embed")
+        })
+        let s = try RAMSanitizer.sanitize(pd.tensors, isPaddle: true, expected: expected, linearWeights: linear, tiedGroups: [])
+        XCTAssertEqual(Set(s.transposed), linear)
+        XCTAssertNil(RAMSanitizer.mismatchReport(file: s.tensors.mapValues(\.shape), model: expected))
+        for (k, v) in pth.tensors {
+            XCTAssertEqual(try s.tensors[k]?.floats(), try v.floats(), k)
+        }
+    }
+
+    func testMismatchReportSaysWhatTheFileIs() throws {
+        let plus = try open("ram_plus_swin_tiny_224.pth")
+        let ram = try open("ram_swin_tiny_384.pth")
+        let f = try RAMSanitizer.sanitize(plus.tensors, isPaddle: false, expected: [:], linearWeights: [], tiedGroups: []).tensors.mapValues(\.shape)
+        let m = try RAMSanitizer.sanitize(ram.tensors, isPaddle: false, expected: [:], linearWeights: [], tiedGroups: []).tensors.mapValues(\.shape)
+        let report = try XCTUnwrap(RAMSanitizer.mismatchReport(file: f, model: m))
+        XCTAssertTrue(report.hasPrefix("the file is RAM++ (ram_plus), Swin (embed_dim 32, window 7), 64 tags; the config builds RAM (ram), Swin (embed_dim 32, window 12), 64 tags"), report)
+        XCTAssertTrue(report.contains("unexpected (in the file, not in the model):\n  reweight_scale"), report)
+        XCTAssertTrue(report.contains("label_embed: model [64, 512], file [3264, 512]"), report)
+        XCTAssertNil(RAMSanitizer.mismatchReport(file: m, model: m))
+    }
+}
