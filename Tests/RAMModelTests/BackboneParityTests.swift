@@ -122,8 +122,15 @@ final class BackboneParityTests: XCTestCase {
         let swin = try SwinTransformer(config: try SwinConfig.preset("swin_b", imageSize: 224)
             .overridden(by: .map([("embed_dim", .int(8)), ("num_heads", .list([.int(1), .int(1), .int(1), .int(1)])),
                                   ("depths", .list([.int(1), .int(1), .int(1), .int(1)]))]), source: "test"))
-        XCTAssertNoThrow(try swin.checkInput([2, 3, 224, 224]))
-        XCTAssertThrowsError(try swin.checkInput([1, 3, 384, 384])) {
+        let backbone: any Backbone = swin      // dispatched through the protocol requirement
+        XCTAssertNoThrow(try backbone.checkInput([2, 3, 224, 224]))
+        XCTAssertThrowsError(try backbone.checkInput([1, 3, 384, 384])) {
+            XCTAssertTrue("\($0)".contains("[B, 3, 224, 224]"))
+        }
+        let vit: any Backbone = try BackboneFactory.make(name: "base", imageSize: 224,
+                                                         visionConfig: .map([("embed_dim", .int(8)), ("depth", .int(0)),
+                                                                             ("num_heads", .int(1))]))
+        XCTAssertThrowsError(try vit.checkInput([1, 1, 224, 224])) {
             XCTAssertTrue("\($0)".contains("[B, 3, 224, 224]"))
         }
     }
