@@ -42,8 +42,12 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
 
         // ---- core ----
+        // RAMTensor's kernels are written to be auto-vectorised: release builds target AVX2 + FMA
+        // (x86-64 "haswell" level; any x86 CPU since 2013/2015). Other architectures: default.
         .target(name: "RAMTensor", dependencies: ["CBLAS"], path: "Sources/RAMTensor",
-                swiftSettings: swiftSettings),
+                swiftSettings: swiftSettings + [
+                    .unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux], configuration: .release)),
+                ]),
         .target(name: "RAMNN", dependencies: ["RAMTensor"], path: "Sources/RAMNN",
                 swiftSettings: swiftSettings),
         .target(name: "RAMImage", dependencies: ["CJPEG", "CPNG"], path: "Sources/RAMImage",
