@@ -1,4 +1,5 @@
 // DefaultPlugins: the one list of plugin modules registered by default.
+import RAMBackbones
 import RAMCore
 import RAMDatasets
 import RAMModels
@@ -13,6 +14,7 @@ public enum DefaultPlugins {
     /// Every default plugin module.
     public static let all: [RAMPlugin.Type] = [
         DatasetsPlugin.self,
+        BackbonesPlugin.self,
         RAMModelsPlugin.self,
         PostProcessPlugin.self,
     ]

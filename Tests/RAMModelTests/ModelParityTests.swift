@@ -51,10 +51,10 @@ final class ModelParityTests: XCTestCase {
                 XCTAssertLessThan(maxAbsDiff(g.scalars, e.values), 2e-4, "\(name) \(image) \(key)")
             }
         }
-        // The whole set as one batch.
-        let batch = withNoGrad { model.forward(concat(inputs, axis: 0)) }
-        XCTAssertEqual(batch.logits.shape, [images.count, m.numTags])
-        for (i, single) in singles.enumerated() {
+        // Three images as one batch (debug builds are slow: not all seven).
+        let batch = withNoGrad { model.forward(concat(Array(inputs.prefix(3)), axis: 0)) }
+        XCTAssertEqual(batch.logits.shape, [3, m.numTags])
+        for (i, single) in singles.prefix(3).enumerated() {
             let row = batch.logits.slice(axis: 0, i..<(i + 1)).scalars
             XCTAssertLessThan(maxAbsDiff(row, single.logits.scalars), 1e-4, "\(name) batch row \(i)")
         }
