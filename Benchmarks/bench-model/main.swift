@@ -1,7 +1,13 @@
 // bench-model: speed and memory of the image encoders (and, later, the whole RAM++ model) on this
 // machine, against the cblas_sgemm peak measured in the same run.
 //
-//   swift run -c release bench-model [--runs N] [--backbone swin_l|swin_b|base|large] [--size 384|224]
+//   swift run -c release bench-model [--what ram_plus|backbone] [--runs N]
+//                                    [--backbone swin_l|swin_b|base|large] [--size 384|224]
+//
+// Default: the whole RAM++ model with Swin-L at 384 (the official checkpoint's architecture:
+// 4,585 tags × 51 descriptions, the 2-layer Query2Label head), batch 1, random weights.
+// `--what backbone` times the image encoder alone. Run one kind per process: peak RSS is the
+// process's high-water mark.
 //
 // Prints: sgemm peak GFLOP/s; per-run latency; median latency; the model's GFLOP per image
 // (counted from the architecture, multiply-add = 2 FLOP); achieved GFLOP/s and its fraction of
@@ -10,6 +16,8 @@ import CBLAS
 import Foundation
 import RAMBackbones
 import RAMCore
+import RAMDefaultPlugins
+import RAMModels
 import RAMTensor
 
 func now() -> Double {
@@ -76,17 +84,37 @@ func vitFLOP(_ c: ViTConfig) -> Double {
     return flop
 }
 
+/// FLOP per image of RAM++ after the backbone (2 per multiply-add): `image_proj` (1+L)·C·512,
+/// the description reweighting (cls · label_embedᵀ and the weighted sum, N·51·512 each),
+/// `wordvec_proj` N·512·H, and per tagging-head layer (cross-attention + feed-forward, no
+/// self-attention): query and output projections N·H², key/value projections 2·(1+L)·512·H,
+/// attention 2·N·(1+L)·H, feed-forward 2·N·H·I; then `fc` N·H.
+func ramPlusHeadFLOP(tokens: Int, width: Int, numTags: Int, descriptions: Int, hidden: Int,
+                     intermediate: Int, layers: Int) -> Double {
+    let t = Double(tokens), c = Double(width), n = Double(numTags), d = Double(descriptions)
+    let h = Double(hidden), i = Double(intermediate)
+    var flop = 2 * t * c * 512                      // image_proj
+    flop += 2 * (2 * n * d * 512)                   // reweighting
+    flop += 2 * n * 512 * h                         // wordvec_proj
+    let layer = 2 * (2 * n * h * h) + 2 * (2 * t * 512 * h) + 2 * (2 * n * t * h) + 2 * (2 * n * h * i)
+    flop += Double(layers) * layer
+    flop += 2 * n * h                               // fc
+    return flop
+}
+
+var what = "ram_plus"
 var runs = 5
 var backboneName = "swin_l"
 var size = 384
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     switch a {
+    case "--what": what = args.popFirst() ?? what
     case "--runs": runs = Int(args.popFirst() ?? "") ?? runs
     case "--backbone": backboneName = args.popFirst() ?? backboneName
     case "--size": size = Int(args.popFirst() ?? "") ?? size
     default:
-        FileHandle.standardError.write("usage: bench-model [--runs N] [--backbone NAME] [--size S]\n".data(using: .utf8)!)
+        FileHandle.standardError.write("usage: bench-model [--what ram_plus|backbone] [--runs N] [--backbone NAME] [--size S]\n".data(using: .utf8)!)
         exit(2)
     }
 }
@@ -94,32 +122,66 @@ while let a = args.popFirst() {
 let peak = sgemmPeak()
 print(String(format: "cblas_sgemm peak (2304x1536x1536, best of 5): %.1f GFLOP/s", peak))
 
-let backbone: any Backbone
+let input = Tensor.randn([1, 3, size, size], std: 1, seed: 7)
+var times: [Double] = []
+let flop: Double
+let label: String
+
+func time(_ body: () -> [Int]) {
+    withNoGrad {
+        _ = body()  // warm-up
+        for i in 0..<runs {
+            let t0 = now()
+            let shape = body()
+            let dt = now() - t0
+            times.append(dt)
+            print(String(format: "  run %d: %.3f s  (output %@)", i + 1, dt, "\(shape)"))
+        }
+    }
+}
+
 do {
-    backbone = try BackboneFactory.make(name: backboneName, imageSize: size, seed: 1)
+    switch what {
+    case "backbone":
+        let backbone = try BackboneFactory.make(name: backboneName, imageSize: size, seed: 1)
+        if let swin = backbone as? SwinTransformer { flop = swinFLOP(swin.config) }
+        else if let vit = backbone as? VisionTransformer { flop = vitFLOP(vit.config) }
+        else { flop = .nan }
+        label = "\(backboneName)/\(size) backbone"
+        print(String(format: "%@, batch 1, random weights: %.1f GFLOP per image", label, flop / 1e9))
+        time { backbone.forward(input).shape }
+    case "ram_plus":
+        let registries = try DefaultPlugins.registries()
+        if !registries.backbone.contains(backboneName) { try BackbonesPlugin.register(into: registries) }
+        let node = ConfigNode.map([(key: "vit", value: .string(backboneName)), (key: "image_size", value: .int(size))])
+        let model = try registries.arch.build("ram_plus", ComponentConfig(path: "Arch", node: node, registries: registries))
+        model.eval()
+        guard let plus = model as? RAMPlus else { throw BackboneConfigError("ram_plus did not build a RAMPlus") }
+        let backboneFLOP: Double
+        let tokens: Int
+        if let swin = plus.visual_encoder as? SwinTransformer {
+            backboneFLOP = swinFLOP(swin.config); tokens = 1 + swin.config.numTokens
+        } else if let vit = plus.visual_encoder as? VisionTransformer {
+            backboneFLOP = vitFLOP(vit.config); tokens = 1 + vit.config.numPatches
+        } else { backboneFLOP = .nan; tokens = 0 }
+        let q2l = try BertConfig.load(try RAMResources.url(for: "reference-configs/q2l_config.json"))
+        let head = ramPlusHeadFLOP(tokens: tokens, width: plus.visual_encoder.outputDim, numTags: plus.numTags,
+                                   descriptions: plus.descriptionsPerTag, hidden: q2l.hidden_size,
+                                   intermediate: q2l.intermediate_size, layers: q2l.num_hidden_layers)
+        flop = backboneFLOP + head
+        let params = plus.namedParameters().reduce(0) { $0 + $1.1.value.count }
+        label = "RAM++ \(backboneName)/\(size)"
+        print(String(format: "%@, batch 1, random weights, %d parameters: %.1f GFLOP per image "
+                     + "(backbone %.1f, head %.1f)", label, params, flop / 1e9, backboneFLOP / 1e9, head / 1e9))
+        time { plus.forward(input).logits.shape }
+    default:
+        throw BackboneConfigError("--what must be ram_plus or backbone, got '\(what)'")
+    }
 } catch {
     print("error: \(error)")
     exit(1)
 }
-let flop: Double
-if let swin = backbone as? SwinTransformer { flop = swinFLOP(swin.config) }
-else if let vit = backbone as? VisionTransformer { flop = vitFLOP(vit.config) }
-else { flop = .nan }
-print(String(format: "%@/%d backbone, batch 1, random weights: %.1f GFLOP per image", backboneName, size, flop / 1e9))
-
-let input = Tensor.randn([1, 3, size, size], std: 1, seed: 7)
-var times: [Double] = []
-withNoGrad {
-    _ = backbone.forward(input)  // warm-up
-    for i in 0..<runs {
-        let t0 = now()
-        let out = backbone.forward(input)
-        let dt = now() - t0
-        times.append(dt)
-        print(String(format: "  run %d: %.3f s  (output %@)", i + 1, dt, "\(out.shape)"))
-    }
-}
 let med = median(times)
 let achieved = flop / med / 1e9
-print(String(format: "median %.3f s; %.1f GFLOP/s = %.0f%% of the sgemm peak; peak RSS %.0f MiB",
-             med, achieved, 100 * achieved / peak, peakRSSMiB()))
+print(String(format: "%@: median %.3f s over %d runs; %.1f GFLOP/s = %.0f%% of the sgemm peak; peak RSS %.0f MiB",
+             label, med, runs, achieved, 100 * achieved / peak, peakRSSMiB()))

@@ -1,1 +1,156 @@
-print("not implemented yet")
+// bench-tensor: speed of the RAMTensor kernels that dominate RAM / RAM++ inference, as a
+// fraction of this machine's own ceilings measured in the same run:
+//   - compute peak: cblas_sgemm on large square matrices (OpenBLAS with all threads);
+//   - memory bandwidth: memcpy of a large buffer (bytes read + bytes written per second).
+// Run: swift run -c release bench-tensor [--repeats N]
+// Every number is the median of N timed runs after one warm-up run.
+import CBLAS
+import Foundation
+import RAMTensor
+
+var repeats = 7
+if let i = CommandLine.arguments.firstIndex(of: "--repeats"), i + 1 < CommandLine.arguments.count,
+   let n = Int(CommandLine.arguments[i + 1]), n > 0 { repeats = n }
+
+/// `--only SUBSTRING` runs only the kernels whose name contains it (the ceilings always run).
+var only: String? = nil
+if let i = CommandLine.arguments.firstIndex(of: "--only"), i + 1 < CommandLine.arguments.count { only = CommandLine.arguments[i + 1] }
+func selected(_ name: String) -> Bool { only.map { name.contains($0) } ?? true }
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+func cpuNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+/// Medians of `repeats` runs (after a warm-up): wall-clock seconds, and process CPU seconds
+/// (all threads) — the second is what the work costs when other processes share the cores.
+struct Timing { var wall: Double; var cpu: Double }
+func time(_ body: () -> Void) -> Timing {
+    body()
+    var ws: [Double] = [], cs: [Double] = []
+    for _ in 0..<repeats {
+        let c0 = cpuNow(), t0 = now()
+        body()
+        ws.append(now() - t0); cs.append(cpuNow() - c0)
+    }
+    ws.sort(); cs.sort()
+    return Timing(wall: ws[ws.count / 2], cpu: cs[cs.count / 2])
+}
+
+func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+}
+
+func peakRSSMiB() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
+    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? .nan
+        return kb / 1024
+    }
+    return .nan
+}
+
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+
+print("bench-tensor: \(Parallel.threads) threads, median of \(repeats) runs; load average at start: \(loadAverage())")
+print("(columns: wall-clock median, throughput, fraction of the same-run ceiling; in brackets the same")
+print(" fraction computed from process CPU time, which is what counts when other processes share the cores)")
+
+// ---- ceilings ----
+Parallel.threads = Parallel.threads   // sets OpenBLAS threads
+let P = 2048
+let pa = Tensor.randn([P, P], seed: 1), pb = Tensor.randn([P, P], seed: 2)
+let pc = UnsafeMutablePointer<Float>.allocate(capacity: P * P)
+let tPeak = pa.withUnsafeBufferPointer { a in
+    pb.withUnsafeBufferPointer { b in
+        time {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(P), Int32(P), Int32(P), 1,
+                        a.baseAddress, Int32(P), b.baseAddress, Int32(P), 0, pc, Int32(P))
+        }
+    }
+}
+pc.deallocate()
+let peak = 2 * Double(P * P * P) / tPeak.wall / 1e9
+let peakCPU = 2 * Double(P * P * P) / tPeak.cpu / 1e9     // per CPU-second
+print(String(format: "cblas_sgemm %d^3 peak:        %8.2f ms  %7.1f GFLOP/s  [%.1f GFLOP per CPU-second]", P, tPeak.wall * 1e3, peak, peakCPU))
+
+let copyBytes = 256 << 20
+let src = UnsafeMutableRawPointer.allocate(byteCount: copyBytes, alignment: 64)
+let dst = UnsafeMutableRawPointer.allocate(byteCount: copyBytes, alignment: 64)
+memset(src, 1, copyBytes); memset(dst, 0, copyBytes)
+let tCopy = time { memcpy(dst, src, copyBytes) }
+src.deallocate(); dst.deallocate()
+let bandwidth = 2 * Double(copyBytes) / tCopy.wall / 1e9
+let bandwidthCPU = 2 * Double(copyBytes) / tCopy.cpu / 1e9
+print(String(format: "memcpy 256 MiB bandwidth:      %8.2f ms  %7.1f GB/s (read + write)  [%.1f GB per CPU-second, 1 thread]", tCopy.wall * 1e3, bandwidth, bandwidthCPU))
+print("")
+
+func reportCompute(_ name: String, flops: Double, _ t: Timing, target: Double) {
+    let g = flops / t.wall / 1e9, gc = flops / t.cpu / 1e9
+    print(pad(name, 52) + String(format: "%8.2f ms  %7.1f GFLOP/s  %5.1f %% of sgemm peak [%5.1f %%] (target ≥ %.0f %%)",
+                                 t.wall * 1e3, g, 100 * g / peak, 100 * gc / peakCPU, target))
+}
+/// Memory-bound kernels run on all threads while memcpy runs on one, so the CPU-time fraction
+/// compares against memcpy's bytes per CPU-second times the thread count.
+func reportMemory(_ name: String, bytes: Double, _ t: Timing, target: Double) {
+    let g = bytes / t.wall / 1e9, gc = bytes / t.cpu / 1e9 * Double(Parallel.threads)
+    print(pad(name, 52) + String(format: "%8.2f ms  %7.1f GB/s     %5.1f %% of memcpy     [%5.1f %%] (target ≥ %.0f %%)",
+                                 t.wall * 1e3, g, 100 * g / bandwidth, 100 * gc / bandwidthCPU, target))
+}
+
+withNoGrad {
+    // ---- linear: [4585, 768] · [768, 3072]ᵀ-layout weight + bias ----
+    let x = Tensor.randn([4585, 768], seed: 3), w = Tensor.randn([3072, 768], std: 0.03, seed: 4)
+    let b = Tensor.randn([3072], seed: 5)
+    if selected("linear") {
+    let tLin = time { _ = linear(x, weight: w, bias: b) }
+    reportCompute("linear 4585×768 · 768×3072 (+bias)", flops: 2 * 4585 * 768 * 3072, tLin, target: 90)
+    let tLinG = time { _ = linearGELU(x, weight: w, bias: b) }
+    reportCompute("linearGELU 4585×768 · 768×3072 (+bias, GELU)", flops: 2 * 4585 * 768 * 3072, tLinG, target: 90)
+    }
+
+    // ---- Swin-L stage-1 window attention at 384: 576 windows × 6 heads × 144 tokens × 32 ----
+    if selected("attention") {
+    let B = 576, H = 6, N = 144, D = 32, nW = 144
+    let qkv = Tensor.randn([B, N, 3, H, D], seed: 6).permuted([2, 0, 3, 1, 4])   // as Swin's qkv projection
+    let q = qkv.select(axis: 0, 0), k = qkv.select(axis: 0, 1), v = qkv.select(axis: 0, 2)
+    let bias = Tensor.randn([H, N, N], seed: 7), mask = Tensor.randn([nW, N, N], seed: 8)
+    let tAtt = time { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot(), bias: bias, mask: mask) }
+    reportCompute("attention 576×6×144×32 (+rel. bias, shift mask)", flops: 4 * Double(B * H * N * N * D), tAtt, target: 60)
+    let tAtt0 = time { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot()) }
+    reportCompute("  same without bias and mask", flops: 4 * Double(B * H * N * N * D), tAtt0, target: 60)
+    }
+
+    // ---- layer norm over [4585, 768] ----
+    if selected("layerNorm") {
+    let lnw = Tensor(ones: [768]), lnb = Tensor(zeros: [768])
+    let tLN = time { _ = layerNorm(x, weight: lnw, bias: lnb, eps: 1e-5) }
+    reportMemory("layerNorm [4585, 768]", bytes: 2 * 4585 * 768 * 4, tLN, target: 50)
+    }
+
+    // ---- GELU over [4585, 3072] ----
+    let g = Tensor.randn([4585, 3072], seed: 9)
+    if selected("gelu") {
+        let tG = time { _ = gelu(g) }
+        reportMemory("gelu [4585, 3072]", bytes: 2 * 4585 * 3072 * 4, tG, target: 50)
+    }
+
+    // ---- elementwise add with a bias broadcast (memory-bound reference) ----
+    if selected("add") {
+        let tAdd = time { _ = g + b }
+        reportMemory("add [4585, 3072] + [3072]", bytes: 2 * 4585 * 3072 * 4, tAdd, target: 50)
+    }
+    if selected("softmax") {
+        let tSm = time { _ = softmax(g, axis: -1) }
+        reportMemory("softmax [4585, 3072] (last axis)", bytes: 2 * 4585 * 3072 * 4, tSm, target: 50)
+    }
+}
+print("")
+print(String(format: "peak RSS (VmHWM): %.0f MiB; load average at end: %@", peakRSSMiB(), loadAverage()))

@@ -1,14 +1,25 @@
 import Glibc
 
-/// Global switch of the tape. Inference runs inside `withNoGrad`, which records nothing and
-/// saves no activations.
+/// The tape switch, per thread: inference runs inside `withNoGrad`, which records nothing and
+/// saves no activations. Each thread has its own state (a data-loading thread's `withNoGrad`
+/// never affects a training thread); new threads start with the tape on.
 public enum GradMode {
-    nonisolated(unsafe) static var depthDisabled = 0
-    /// True unless inside `withNoGrad`.
-    public static var isEnabled: Bool { depthDisabled == 0 }
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+    /// Nesting depth of `withNoGrad` on this thread (stored in the thread-specific slot).
+    static var depthDisabled: Int {
+        get { Int(bitPattern: pthread_getspecific(key)) }
+        set { pthread_setspecific(key, UnsafeRawPointer(bitPattern: newValue)) }
+    }
+    /// True unless inside `withNoGrad` on this thread.
+    public static var isEnabled: Bool { pthread_getspecific(key) == nil }
 }
 
-/// Runs `body` with the tape off: no op records itself or saves activations (inference).
+/// Runs `body` with the tape off on this thread: no op records itself or saves activations
+/// (inference).
 public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
     GradMode.depthDisabled += 1
     defer { GradMode.depthDisabled -= 1 }

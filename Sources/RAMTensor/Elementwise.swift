@@ -4,10 +4,10 @@ import Glibc
 
 /// A binary elementwise function, specialised into the strided kernel.
 protocol BinaryFn { static func f(_ a: Float, _ b: Float) -> Float }
-/// A unary elementwise function with parameters, plus an 8-lane form.
+/// A unary elementwise function with parameters. Kernels call `f` in plain loops that the
+/// compiler vectorises (so `f` must be branch-free arithmetic to be fast).
 protocol UnaryFn {
     func f(_ x: Float) -> Float
-    func v(_ x: SIMD8<Float>) -> SIMD8<Float>
 }
 
 enum AddFn: BinaryFn { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { a + b } }
@@ -70,151 +70,119 @@ func unaryKernel<Op: UnaryFn>(_ x: Tensor, _ op: Op) -> Tensor {
     let out = Tensor(uninitialized: x.shape)
     let s = src.ptr, o = out.storage.pointer
     Parallel.forChunks(x.count, costPerItem: 4) { r in
-        var i = r.lowerBound
-        let end = r.upperBound
-        let rs = UnsafeRawPointer(s), ro = UnsafeMutableRawPointer(o)
-        while i + 8 <= end {
-            let v = rs.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            ro.storeBytes(of: op.v(v), toByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < end { o[i] = op.f(s[i]); i += 1 }
+        for i in r { o[i] = op.f(s[i]) }
     }
     return out
 }
 
 /// Applies `op` in place to contiguous memory (used by fused kernels on fresh buffers).
+@inline(__always)
 func unaryInPlace<Op: UnaryFn>(_ p: UnsafeMutablePointer<Float>, _ n: Int, _ op: Op) {
-    var i = 0
-    let rp = UnsafeMutableRawPointer(p)
-    while i + 8 <= n {
-        let v = rp.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        rp.storeBytes(of: op.v(v), toByteOffset: i * 4, as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < n { p[i] = op.f(p[i]); i += 1 }
+    for i in 0..<n { p[i] = op.f(p[i]) }
 }
 
 // MARK: vector math
 
-/// e^x for 8 lanes: range reduction x = n·ln2 + r, degree-6 polynomial for e^r, scale by 2^n.
-/// Relative error ≈ 2 ulp over the float range; underflows to 0 below −87.3, saturates above 88.7.
+/// e^x in branch-free arithmetic (vectorisable): x = n·ln2 + r with n = round(x/ln2)
+/// (magic-number rounding), a degree-7 Taylor polynomial for e^r on |r| ≤ ln2/2, and 2^n
+/// built in the exponent bits. Relative error ≤ 3e-7 (checked against libm in the tests).
+/// Below −87.3 the result is 0; above 88.7 it saturates at e^88.7 (not +inf).
 @inline(__always)
-func vexp(_ x0: SIMD8<Float>) -> SIMD8<Float> {
-    let x = x0.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.7))
-    let magic = SIMD8<Float>(repeating: 12582912.0) // 1.5 * 2^23
+func fexp(_ x0: Float) -> Float {
+    var x = x0 < -87.3 ? -87.3 : x0
+    x = x > 88.7 ? 88.7 : x
+    let magic: Float = 12582912.0   // 1.5·2^23
     let t = x * 1.44269504088896341 + magic
     let n = t - magic
-    var r = x - n * 0.693145751953125
-    r = r - n * 1.428606765330187045e-06
-    var p = SIMD8<Float>(repeating: 1.0 / 5040)
-    p = p * r + 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
-    let bits = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
-    let scale = unsafeBitCast((bits &+ 127) &<< 23, to: SIMD8<Float>.self)
-    var res = p * scale
-    res.replace(with: 0, where: x0 .< -87.3)
-    return res
+    let r = x - n * 0.693145751953125 - n * 1.428606765330187045e-06
+    var p: Float = 1.0 / 5040
+    p = (1.0 / 720 as Float).addingProduct(p, r)
+    p = (1.0 / 120 as Float).addingProduct(p, r)
+    p = (1.0 / 24 as Float).addingProduct(p, r)
+    p = (1.0 / 6 as Float).addingProduct(p, r)
+    p = (0.5 as Float).addingProduct(p, r)
+    p = (1 as Float).addingProduct(p, r)
+    p = (1 as Float).addingProduct(p, r)
+    let bits = (t.bitPattern &- magic.bitPattern &+ 127) &<< 23
+    let y = p * Float(bitPattern: bits)
+    return x0 < -87.3 ? 0 : y
 }
 
-/// erf(x) for 8 lanes: x·P(x²)/Q(x²) on x clamped to [−4, 4] (a rational minimax fit; max
-/// abs error ≈ 2e-7 against the double-precision erf, checked in the tests).
+/// erf(x) in branch-free arithmetic: x·P(x²)/Q(x²) on x clamped to [−4, 4] (a rational
+/// minimax fit of float erf, as used by Eigen/XLA); |error| ≲ 2e-7, checked in the tests
+/// against double-precision erf.
 @inline(__always)
-func verf(_ x0: SIMD8<Float>) -> SIMD8<Float> {
-    let x = x0.clamped(lowerBound: SIMD8(repeating: -4), upperBound: SIMD8(repeating: 4))
+func ferf(_ x0: Float) -> Float {
+    var x = x0 < -4 ? -4 : x0
+    x = x > 4 ? 4 : x
     let x2 = x * x
-    var p = SIMD8<Float>(repeating: -2.72614225801306e-10)
-    p = p * x2 + 2.77068142495902e-08
-    p = p * x2 + -2.10102402082508e-06
-    p = p * x2 + -5.69250639462346e-05
-    p = p * x2 + -7.34990630326855e-04
-    p = p * x2 + -2.95459980854025e-03
-    p = p * x2 + -1.60960333262415e-02
+    var p: Float = -2.72614225801306e-10
+    p = (2.77068142495902e-08 as Float).addingProduct(p, x2)
+    p = (-2.10102402082508e-06 as Float).addingProduct(p, x2)
+    p = (-5.69250639462346e-05 as Float).addingProduct(p, x2)
+    p = (-7.34990630326855e-04 as Float).addingProduct(p, x2)
+    p = (-2.95459980854025e-03 as Float).addingProduct(p, x2)
+    p = (-1.60960333262415e-02 as Float).addingProduct(p, x2)
     p = p * x
-    var q = SIMD8<Float>(repeating: -1.45660718464996e-05)
-    q = q * x2 + -2.13374055278905e-04
-    q = q * x2 + -1.68282697438203e-03
-    q = q * x2 + -7.37332916720468e-03
-    q = q * x2 + -1.42647390514189e-02
+    var q: Float = -1.45660718464996e-05
+    q = (-2.13374055278905e-04 as Float).addingProduct(q, x2)
+    q = (-1.68282697438203e-03 as Float).addingProduct(q, x2)
+    q = (-7.37332916720468e-03 as Float).addingProduct(q, x2)
+    q = (-1.42647390514189e-02 as Float).addingProduct(q, x2)
     return p / q
 }
 
+/// Exact GELU x·½(1 + erf(x/√2)) with the vectorisable erf.
+@inline(__always)
+func fgelu(_ x: Float) -> Float { 0.5 * x * (1 + ferf(x * 0.70710678118654752)) }
+
 struct ExpOp: UnaryFn {
-    @inline(__always) func f(_ x: Float) -> Float { expf(x) }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> { vexp(x) }
+    @inline(__always) func f(_ x: Float) -> Float { fexp(x) }
 }
 struct LogOp: UnaryFn {
     @inline(__always) func f(_ x: Float) -> Float { logf(x) }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8(logf(x[0]), logf(x[1]), logf(x[2]), logf(x[3]), logf(x[4]), logf(x[5]), logf(x[6]), logf(x[7]))
-    }
 }
 struct SigmoidOp: UnaryFn {
-    @inline(__always) func f(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> { 1 / (1 + vexp(-x)) }
+    @inline(__always) func f(_ x: Float) -> Float { 1 / (1 + fexp(-x)) }
 }
 struct TanhOp: UnaryFn {
     @inline(__always) func f(_ x: Float) -> Float { tanhf(x) }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8(tanhf(x[0]), tanhf(x[1]), tanhf(x[2]), tanhf(x[3]), tanhf(x[4]), tanhf(x[5]), tanhf(x[6]), tanhf(x[7]))
-    }
 }
 struct ReluOp: UnaryFn {
     @inline(__always) func f(_ x: Float) -> Float { x > 0 ? x : 0 }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> { x.replacing(with: 0, where: x .< 0) }
 }
 /// Exact GELU: x·Φ(x) = x·½(1 + erf(x/√2)) (PyTorch's default `approximate='none'`, BERT's gelu).
 struct GeluOp: UnaryFn {
-    @inline(__always) func f(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> { 0.5 * x * (1 + verf(x * 0.70710678118654752)) }
+    @inline(__always) func f(_ x: Float) -> Float { fgelu(x) }
 }
 struct SqrtOp: UnaryFn {
     @inline(__always) func f(_ x: Float) -> Float { x.squareRoot() }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> { x.squareRoot() }
 }
 struct AbsOp: UnaryFn {
-    @inline(__always) func f(_ x: Float) -> Float { Swift.abs(x) }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> { x.replacing(with: -x, where: x .< 0) }
+    @inline(__always) func f(_ x: Float) -> Float { x < 0 ? -x : x }
 }
 struct PowOp: UnaryFn {
     let p: Float
     @inline(__always) func f(_ x: Float) -> Float { p == 2 ? x * x : powf(x, p) }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        if p == 2 { return x * x }
-        return SIMD8(f(x[0]), f(x[1]), f(x[2]), f(x[3]), f(x[4]), f(x[5]), f(x[6]), f(x[7]))
-    }
 }
 /// a·x + b.
 struct AffineOp: UnaryFn {
     let a: Float, b: Float
     @inline(__always) func f(_ x: Float) -> Float { a * x + b }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> { a * x + b }
 }
 /// s / x.
 struct RecipOp: UnaryFn {
     let s: Float
     @inline(__always) func f(_ x: Float) -> Float { s / x }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> { s / x }
 }
 struct ClampOp: UnaryFn {
     let lo: Float, hi: Float
-    @inline(__always) func f(_ x: Float) -> Float { Swift.min(Swift.max(x, lo), hi) }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        x.clamped(lowerBound: SIMD8(repeating: lo), upperBound: SIMD8(repeating: hi))
-    }
+    @inline(__always) func f(_ x: Float) -> Float { let y = x < lo ? lo : x; return y > hi ? hi : y }
 }
 /// 1 where lo ≤ x ≤ hi else 0 (clamp backward mask).
 struct InRangeOp: UnaryFn {
     let lo: Float, hi: Float
     @inline(__always) func f(_ x: Float) -> Float { (x >= lo && x <= hi) ? 1 : 0 }
-    @inline(__always) func v(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8<Float>(repeating: 0).replacing(with: 1, where: (x .>= lo) .& (x .<= hi))
-    }
 }
 
 // MARK: public arithmetic
@@ -282,8 +250,9 @@ public func affine(_ x: Tensor, _ a: Float, _ b: Float) -> Tensor {
 /// Elementwise maximum (broadcasting); the gradient goes to `a` where a ≥ b, else to `b`.
 public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
     var out = binaryKernel(a, b, MaxFn.self, "maximum")
+    let y = out.detached()   // not `out` itself: its node would then hold itself (a cycle)
     record(&out, [a, b]) { g in
-        let pickA = binaryKernel(out.detached(), a, EqFn.self, "maximum")  // 1 where a is the max
+        let pickA = binaryKernel(y, a, EqFn.self, "maximum")  // 1 where a is the max
         return [sumToShape(g * pickA, a.shape), sumToShape(g * (1 - pickA), b.shape)]
     }
     return out
@@ -349,6 +318,8 @@ public func pow(_ x: Tensor, _ p: Float) -> Tensor {
     record(&out, [x]) { g in [g * (pow(x, p - 1) * p)] }
     return out
 }
+/// x^p elementwise; the same as `pow(x, p)`.
+public func pow(_ x: Tensor, p: Float) -> Tensor { pow(x, p) }
 /// Clamps elementwise to [min, max] (either may be nil: unbounded). Saves x; the gradient
 /// passes where min ≤ x ≤ max.
 public func clamp(_ x: Tensor, min lo: Float? = nil, max hi: Float? = nil) -> Tensor {

@@ -1,28 +1,61 @@
 import Glibc
 
-/// Sum of a contiguous row (8 lanes, then a horizontal sum).
+/// Sum of a contiguous row (four 8-lane accumulators, then a horizontal sum).
 @inline(__always)
 func rowSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = SIMD8<Float>(repeating: 0)
+    var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
     var i = 0
     let rp = UnsafeRawPointer(p)
-    while i + 8 <= n { acc += rp.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
-    var s = acc.sum()
+    while i + 32 <= n {
+        a0 += rp.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        a1 += rp.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self)
+        a2 += rp.loadUnaligned(fromByteOffset: i * 4 + 64, as: SIMD8<Float>.self)
+        a3 += rp.loadUnaligned(fromByteOffset: i * 4 + 96, as: SIMD8<Float>.self)
+        i += 32
+    }
+    while i + 8 <= n { a0 += rp.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+    var s = ((a0 + a1) + (a2 + a3)).sum()
     while i < n { s += p[i]; i += 1 }
+    return s
+}
+
+/// Σ (p[i] − c)² over a contiguous row.
+@inline(__always)
+func rowSumSqDev(_ p: UnsafePointer<Float>, _ n: Int, _ c: Float) -> Float {
+    var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+    var i = 0
+    let rp = UnsafeRawPointer(p)
+    while i + 32 <= n {
+        let d0 = rp.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - c
+        let d1 = rp.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self) - c
+        let d2 = rp.loadUnaligned(fromByteOffset: i * 4 + 64, as: SIMD8<Float>.self) - c
+        let d3 = rp.loadUnaligned(fromByteOffset: i * 4 + 96, as: SIMD8<Float>.self) - c
+        a0 += d0 * d0; a1 += d1 * d1; a2 += d2 * d2; a3 += d3 * d3
+        i += 32
+    }
+    while i + 8 <= n {
+        let d = rp.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - c
+        a0 += d * d
+        i += 8
+    }
+    var s = ((a0 + a1) + (a2 + a3)).sum()
+    while i < n { let d = p[i] - c; s += d * d; i += 1 }
     return s
 }
 
 @inline(__always)
 func rowMax(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-    var m = -Float.infinity
+    var m0 = -Float.infinity, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0
     var i = 0
-    if n >= 8 {
-        var acc = SIMD8<Float>(repeating: -.infinity)
-        let rp = UnsafeRawPointer(p)
-        while i + 8 <= n { acc = pointwiseMax(acc, rp.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)); i += 8 }
-        m = acc.max()
+    while i + 8 <= n {
+        m0 = p[i] > m0 ? p[i] : m0; m1 = p[i + 1] > m1 ? p[i + 1] : m1
+        m2 = p[i + 2] > m2 ? p[i + 2] : m2; m3 = p[i + 3] > m3 ? p[i + 3] : m3
+        m4 = p[i + 4] > m4 ? p[i + 4] : m4; m5 = p[i + 5] > m5 ? p[i + 5] : m5
+        m6 = p[i + 6] > m6 ? p[i + 6] : m6; m7 = p[i + 7] > m7 ? p[i + 7] : m7
+        i += 8
     }
-    while i < n { m = Swift.max(m, p[i]); i += 1 }
+    var m = Swift.max(Swift.max(Swift.max(m0, m1), Swift.max(m2, m3)), Swift.max(Swift.max(m4, m5), Swift.max(m6, m7)))
+    while i < n { m = p[i] > m ? p[i] : m; i += 1 }
     return m
 }
 
@@ -99,29 +132,23 @@ func rowwise(_ x: Tensor, axis: Int, _ op: String,
     return ax == last ? out : out.transposed(ax, last)
 }
 
-/// Numerically stable softmax of one row: exp(x − max) / Σ.
+/// Numerically stable softmax of one row: exp(x − max) / Σ (`s` and `o` may be the same row).
 @inline(__always)
 func softmaxRow(_ s: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, _ n: Int) {
+    if UnsafePointer(o) == s { softmaxRowInPlace(o, n); return }
     let m = rowMax(s, n)
-    var acc = SIMD8<Float>(repeating: 0)
-    var i = 0
-    let rs = UnsafeRawPointer(s), ro = UnsafeMutableRawPointer(o)
-    while i + 8 <= n {
-        let e = vexp(rs.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m)
-        ro.storeBytes(of: e, toByteOffset: i * 4, as: SIMD8<Float>.self)
-        acc += e
-        i += 8
-    }
-    var total = acc.sum()
-    while i < n { let e = expf(s[i] - m); o[i] = e; total += e; i += 1 }
-    let inv = 1 / total
-    i = 0
-    while i + 8 <= n {
-        let e = ro.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        ro.storeBytes(of: e * inv, toByteOffset: i * 4, as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < n { o[i] *= inv; i += 1 }
+    for i in 0..<n { o[i] = fexp(s[i] - m) }
+    let inv = 1 / rowSum(o, n)
+    for i in 0..<n { o[i] *= inv }
+}
+
+/// Softmax of one row in place (one pointer, so the loops vectorise without alias checks).
+@inline(__always)
+func softmaxRowInPlace(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    let m = rowMax(p, n)
+    for i in 0..<n { p[i] = fexp(p[i] - m) }
+    let inv = 1 / rowSum(p, n)
+    for i in 0..<n { p[i] *= inv }
 }
 
 /// Softmax over `axis`: exp(x − max) / Σ exp(x − max). Any shape → same shape.
@@ -138,9 +165,8 @@ public func softmax(_ x: Tensor, axis: Int) -> Tensor {
 public func logSoftmax(_ x: Tensor, axis: Int) -> Tensor {
     var out = rowwise(x, axis: axis, "logSoftmax") { s, o, n in
         let m = rowMax(s, n)
-        var total: Float = 0
-        for i in 0..<n { total += expf(s[i] - m) }
-        let l = m + logf(total)
+        for i in 0..<n { o[i] = fexp(s[i] - m) }
+        let l = m + logf(rowSum(o, n))
         for i in 0..<n { o[i] = s[i] - l }
     }
     let y = out.detached()
@@ -169,16 +195,7 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -
         for i in r {
             let xr = s + i * C, yr = o + i * C
             let mean = rowSum(xr, C) / Float(C)
-            var acc = SIMD8<Float>(repeating: 0)
-            var j = 0
-            let rx = UnsafeRawPointer(xr)
-            while j + 8 <= C {
-                let d = rx.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - mean
-                acc += d * d
-                j += 8
-            }
-            var v = acc.sum()
-            while j < C { let d = xr[j] - mean; v += d * d; j += 1 }
+            let v = rowSumSqDev(xr, C, mean)
             let rstd = 1 / (v / Float(C) + eps).squareRoot()
             if recording { st[2 * i] = mean; st[2 * i + 1] = rstd }
             if let wp = wp, let bp = bp {

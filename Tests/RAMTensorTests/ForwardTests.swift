@@ -201,6 +201,19 @@ final class ForwardTests: XCTestCase {
                 }
             } } }
         }
+        // Odd sizes that exercise every tile edge of the small-GEMM kernel (16- and 8-column
+        // panels, scalar columns, leftover rows), against the taped composition (BLAS matmuls).
+        for (nq, nk, d, dv) in [(7, 29, 5, 24), (9, 16, 32, 8), (1, 3, 2, 1), (13, 41, 16, 40)] {
+            let q2 = Tensor.randn([2, 3, nq, d], seed: 30), k2 = Tensor.randn([2, 3, nk, d], seed: 31)
+            let v2 = Tensor.randn([2, 3, nk, dv], seed: 32), b2 = Tensor.randn([3, nq, nk], seed: 33)
+            let m2 = Tensor.randn([2, nq, nk], seed: 34)
+            let fused = withNoGrad {
+                attention(q: q2, k: k2.transposed(2, 3).contiguous().transposed(2, 3), v: v2, scale: 0.3, bias: b2, mask: m2)
+            }
+            var qg = q2; qg.requiresGrad = true
+            let composed = attention(q: qg, k: k2, v: v2, scale: 0.3, bias: b2, mask: m2)
+            assertClose(fused.scalars, composed.scalars, tol: 1e-5, "attention \(nq)×\(nk)×\(d)×\(dv)")
+        }
         // The fused output is a view whose transpose(1, 2) is contiguous (free reshape to tokens).
         XCTAssertTrue(attention(q: q, k: k, v: v, scale: 1).transposed(1, 2).isContiguous)
     }
@@ -224,10 +237,40 @@ final class ForwardTests: XCTestCase {
         XCTAssertEqual(l1Loss(T([2], [1, 2]), T([2], [2, 0])).item, 1.5)
     }
 
+    /// Freed activation buffers are reused for the next allocation of the same size.
+    func testBufferPoolReuse() {
+        let n = 123_457
+        var first: UnsafeMutablePointer<Float>? = nil
+        do {
+            let a = Tensor(zeros: [n])
+            first = a.storage.pointer
+        }
+        let hits = BufferPool.shared.hits
+        do {
+            let b = Tensor(ones: [n])
+            XCTAssertEqual(b.storage.pointer, first)
+            XCTAssertEqual(BufferPool.shared.hits, hits + 1)
+        }
+        let z = Tensor(zeros: [n])
+        XCTAssertEqual(z.storage.pointer, first, "the buffer of the ones is reused")
+        XCTAssertEqual(z.scalars.max(), 0, "zeros are zeroed even from a reused buffer")
+    }
+
     func testNoGradRecordsNothing() {
         var w = T([2], [1, 2]); w.requiresGrad = true
         let y = withNoGrad { w * 3 }
         XCTAssertFalse(y.requiresGrad)
         XCTAssertTrue((w * 3).requiresGrad)
+        // Grad mode is per thread: another thread inside withNoGrad leaves this one taping.
+        let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            withNoGrad { inside.signal(); release.wait() }
+            done.signal()
+        }
+        inside.wait()
+        XCTAssertTrue(GradMode.isEnabled)
+        XCTAssertTrue((w * 3).requiresGrad)
+        release.signal()
+        done.wait()
     }
 }
