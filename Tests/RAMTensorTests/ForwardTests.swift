@@ -203,7 +203,7 @@ final class ForwardTests: XCTestCase {
         }
         // Odd sizes that exercise every tile edge of the small-GEMM kernel (16- and 8-column
         // panels, scalar columns, leftover rows), against the taped composition (BLAS matmuls).
-        for (nq, nk, d, dv) in [(7, 29, 5, 24), (9, 16, 32, 8), (1, 3, 2, 1), (13, 41, 16, 40)] {
+        for (nq, nk, d, dv) in [(7, 29, 5, 24), (9, 16, 32, 8), (1, 3, 2, 1), (13, 41, 16, 40), (50, 19, 8, 16)] {
             let q2 = Tensor.randn([2, 3, nq, d], seed: 30), k2 = Tensor.randn([2, 3, nk, d], seed: 31)
             let v2 = Tensor.randn([2, 3, nk, dv], seed: 32), b2 = Tensor.randn([3, nq, nk], seed: 33)
             let m2 = Tensor.randn([2, nq, nk], seed: 34)
