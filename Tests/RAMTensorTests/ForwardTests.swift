@@ -23,6 +23,13 @@ final class ForwardTests: XCTestCase {
         XCTAssertEqual(A.broadcast(to: [2, 2, 3]).scalars, [1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6])
     }
 
+    func testInitializingWith() throws {
+        let t = Tensor(shape: [2, 2]) { buf in for i in 0..<buf.count { buf[i] = Float(i * i) } }
+        XCTAssertEqual(t.scalars, [0, 1, 4, 9])
+        struct Boom: Error {}
+        XCTAssertThrowsError(try Tensor(shape: [3]) { _ in throw Boom() })
+    }
+
     func testConcatSplit() {
         let b = T([2, 1], [7, 8])
         XCTAssertEqual(concat([A, b], axis: 1).scalars, [1, 2, 3, 7, 4, 5, 6, 8])
