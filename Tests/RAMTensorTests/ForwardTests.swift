@@ -241,6 +241,7 @@ final class ForwardTests: XCTestCase {
         // −log softmax([1,2,3])[2] = 0.40760596; the ignored row does not count.
         XCTAssertEqual(crossEntropy(T([2, 3], [1, 2, 3, 1, 2, 3]), targets: [2, -100]).item, 0.40760596, accuracy: 1e-6)
         XCTAssertEqual(crossEntropy(T([2, 3], [1, 2, 3, 1, 2, 3]), targets: [0, 1]).item, 1.90760596, accuracy: 1e-6)
+        XCTAssertEqual(crossEntropy(T([1, 3], [1, 2, 3]), targets: [-100]).item, 0, "every row ignored")
         XCTAssertEqual(l1Loss(T([2], [1, 2]), T([2], [2, 0])).item, 1.5)
     }
 
