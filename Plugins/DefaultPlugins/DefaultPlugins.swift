@@ -6,6 +6,7 @@ import RAMMetrics
 import RAMModels
 import RAMOptimizers
 import RAMPostProcess
+import RAMTransforms
 
 /// The default plugin set, listed in one place. Each module's `register(into:)` is called once,
 /// in this order; a name registered twice is an error.
@@ -18,6 +19,7 @@ public enum DefaultPlugins {
         BackbonesPlugin.self,
         RAMModelsPlugin.self,
         PostProcessPlugin.self,
+        TransformsPlugin.self,
         DatasetsPlugin.self,
         MetricsPlugin.self,
         OptimizersPlugin.self,

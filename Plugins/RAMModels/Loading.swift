@@ -37,9 +37,10 @@ enum RAMLoader {
             // The reference's interpolate_relative_pos_embed (RAMCheckpoint implements it).
             resized[k] = try PositionInterpolation.relativePositionBiasTable(try t.floats(), heads: heads, toWindow: window)
         }
-        var fileShapes = s.tensors.mapValues(\.shape)
+        let storedShapes = s.tensors.mapValues(\.shape)
+        var fileShapes = storedShapes
         for (k, (_, to)) in s.needsResize { fileShapes[k] = [to, fileShapes[k]?[1] ?? 0] }
-        if let report = RAMSanitizer.mismatchReport(file: fileShapes, model: expected) {
+        if let report = RAMSanitizer.mismatchReport(file: fileShapes, model: expected, fileAsStored: storedShapes) {
             throw RAMModelError.checkpointMismatch(path: url.path, message: report)
         }
         var copied = 0
@@ -48,6 +49,8 @@ enum RAMLoader {
                 p.value = Tensor(shape: p.shape, scalars: r)
             } else if let td = s.tensors[name] {
                 p.value = try tensor(from: td, shape: p.shape)
+                // The file's pages are not needed again: keep the resident set to one copy.
+                td.storage.store.evict(td.storage.start, td.storage.count)
             } else { continue }
             copied += 1
         }

@@ -139,8 +139,10 @@ public enum RAMSanitizer {
 
     /// Compares names and shapes; returns nil when they match exactly, else a message listing
     /// every missing key, unexpected key and shape mismatch (up to `limit` of each, with counts),
-    /// and what the file is compared with what the model is.
-    public static func mismatchReport(file: [String: [Int]], model: [String: [Int]], limit: Int = 12) -> String? {
+    /// and what the file is compared with what the model is (`fileAsStored`: the shapes before
+    /// any resizing, to describe the file as it is).
+    public static func mismatchReport(file: [String: [Int]], model: [String: [Int]], limit: Int = 12,
+                                      fileAsStored: [String: [Int]]? = nil) -> String? {
         let missing = model.keys.filter { file[$0] == nil }.sorted()
         let unexpected = file.keys.filter { model[$0] == nil }.sorted()
         let wrong = model.keys.compactMap { k -> (String, [Int], [Int])? in
@@ -149,7 +151,7 @@ public enum RAMSanitizer {
         }.sorted { $0.0 < $1.0 }
         if missing.isEmpty, unexpected.isEmpty, wrong.isEmpty { return nil }
         var lines: [String] = []
-        let fileID = RAMCheckpointIdentity(shapes: file), modelID = RAMCheckpointIdentity(shapes: model)
+        let fileID = RAMCheckpointIdentity(shapes: fileAsStored ?? file), modelID = RAMCheckpointIdentity(shapes: model)
         lines.append("the file is \(fileID); the config builds \(modelID)")
         func list(_ title: String, _ items: [String]) {
             guard !items.isEmpty else { return }

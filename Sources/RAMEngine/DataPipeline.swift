@@ -106,11 +106,17 @@ public struct DataPipeline {
     public func batches(epoch: Int) -> [[Int]] { sampler.batches(count: dataset.count, epoch: epoch) }
 
     /// Reads and transforms the samples of one batch.
-    /// - Throws: the dataset's or a transform's error, prefixed with the sample's file.
+    /// - Throws: `EngineError.badData` naming the sample (index and file) and the dataset's or
+    ///   transform's error.
     public func load(_ batch: [Int]) throws -> [Sample] {
         try batch.map { i in
-            var s = try dataset.sample(at: i)
-            for t in transforms { try t.apply(&s) }
+            var s = Sample()
+            do {
+                s = try dataset.sample(at: i)
+                for t in transforms { try t.apply(&s) }
+            } catch {
+                throw EngineError.badData("sample \(i)\(s.path.map { " (\($0))" } ?? ""): \(error)")
+            }
             return s
         }
     }

@@ -213,7 +213,7 @@ public final class Engine {
             bar.advance(by: chunk.count)
             if samples.isEmpty { continue }
             let batch = try stackImages(samples, size: size, where: "Infer.transforms")
-            let output = model.forward(batch)   // TODO(tensor): wrap in withNoGrad once RAMTensor has it
+            let output = withNoGrad { model.forward(batch) }   // inference: no tape, no saved activations
             let preds = try post.process(output, files: samples.map { $0.path })
             for p in preds {
                 write(Engine.format(p, as: format))
@@ -302,10 +302,36 @@ public final class Engine {
         throw EngineError.notImplemented("ram train (the training loop)")
     }
 
-    /// Evaluation (`ram eval`).
-    /// - Throws: `EngineError.notImplemented`.
-    public func eval() throws {
-        throw EngineError.notImplemented("ram eval (the evaluation loop)")
+    /// Evaluation (`ram eval`): the `Metric.Eval` metrics of the model over `DataLoader.Eval`.
+    ///
+    /// Builds the pipeline (dataset, its `transform_ops`, sampler), the metrics (operator list) and
+    /// the model (`Arch` + `Global.pretrained_model`), then per batch: loads and transforms the
+    /// samples, stacks `[B, 3, S, S]`, runs `forward` without a tape and updates every metric.
+    /// `Loss.Eval` is not computed (no losses are written yet).
+    /// - Parameters:
+    ///   - model: a model to use instead of building `Arch` (tests); nil builds it.
+    ///   - report: progress lines (stderr in the CLI).
+    /// - Returns: every metric's values, in `Metric.Eval` order.
+    /// - Throws: config errors before anything runs; a sample that cannot be read or transformed
+    ///   (skipping it would change the metric), naming it.
+    public func eval(model: (any TaggingModel)? = nil, report: @escaping (String) -> Void = { _ in },
+                     progress: Bool = false) throws -> [(name: String, value: Double)] {
+        let pipe = try DataPipeline(config: config, mode: "Eval", registries: registries)
+        let metrics = try config.buildList(registries.metric, at: "Metric.Eval", registries: registries)
+        guard !metrics.isEmpty else { throw ConfigError.missingKey(path: "Metric", key: "Eval") }
+        let model = try model ?? buildModel()
+        for m in metrics { m.reset() }
+        let batches = pipe.batches(epoch: 0)
+        let bar = ProgressBar(total: pipe.dataset.count, enabled: progress && pipe.dataset.count > 3, report: report)
+        for batch in batches {
+            let samples = try pipe.load(batch)
+            let x = try stackImages(samples, size: model.imageSize, where: "DataLoader.Eval.dataset.transform_ops")
+            let output = withNoGrad { model.forward(x) }
+            for m in metrics { try m.update(output, samples: samples) }
+            bar.advance(by: batch.count)
+        }
+        bar.finish()
+        return metrics.flatMap { $0.result() }
     }
 
     /// Export (`ram export`).

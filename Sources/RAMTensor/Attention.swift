@@ -70,29 +70,78 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
     let LQ = lq!, LK = lk!, LV = lv!
     let blocks = B * H
     let work = Nq * Nk * (D + Dv)
+    // Small blocks (Swin windows, ViT / BERT heads) use the register-blocked kernel on a packed kᵀ;
+    // blocks whose operands exceed ~256 KB go to BLAS.
+    let useSmall = D * Nk <= 65536 && Nk * Dv <= 65536 && qs[3] == 1 && vs[3] == 1
     let run = { (range: Range<Int>) in
         let S = UnsafeMutablePointer<Float>.allocate(capacity: max(Nq * Nk, 1))
-        defer { S.deallocate() }
+        let KT = UnsafeMutablePointer<Float>.allocate(capacity: useSmall ? max(D * Nk, 1) : 1)
+        let inv = UnsafeMutablePointer<Float>.allocate(capacity: max(Nq, 1))
+        defer { S.deallocate(); KT.deallocate(); inv.deallocate() }
         for blk in range {
             let b = blk / H, h = blk % H
-            gemm(Nq, Nk, D, qp + b * qs[0] + h * qs[1], LQ, kp + b * ks[0] + h * ks[1], LK, S, ldc: Nk, alpha: scale)
-            let biasRow = bp.map { $0 + h * Nq * Nk }
-            let maskRow = mp.map { $0 + (b % M) * Nq * Nk }
+            let qb = qp + b * qs[0] + h * qs[1], kb = kp + b * ks[0] + h * ks[1], vb = vp + b * vs[0] + h * vs[1]
+            let ob = o + b * Nq * H * Dv + h * Dv
+            if useSmall {
+                // kᵀ packed as [D, Nk].
+                let kr = ks[2], kc = ks[3]
+                for d in 0..<D {
+                    let src = kb + d * kc, dst = KT + d * Nk
+                    for j in 0..<Nk { dst[j] = src[j * kr] }
+                }
+                let biasBlock = bp.map { $0 + h * Nq * Nk }, maskBlock = mp.map { $0 + (b % M) * Nq * Nk }
+                switch (biasBlock, maskBlock) {
+                case let (bb?, mb?): smallGemm(Nq, Nk, D, qb, qs[2], KT, Nk, S, Nk, ScaleAdd2Epilogue(alpha: scale, x: bb, y: mb, ldx: Nk))
+                case let (bb?, nil): smallGemm(Nq, Nk, D, qb, qs[2], KT, Nk, S, Nk, ScaleAddEpilogue(alpha: scale, x: bb, ldx: Nk))
+                case let (nil, mb?): smallGemm(Nq, Nk, D, qb, qs[2], KT, Nk, S, Nk, ScaleAddEpilogue(alpha: scale, x: mb, ldx: Nk))
+                case (nil, nil): smallGemm(Nq, Nk, D, qb, qs[2], KT, Nk, S, Nk, ScaleEpilogue(alpha: scale))
+                }
+            } else {
+                gemm(Nq, Nk, D, qb, LQ, kb, LK, S, ldc: Nk, alpha: scale)
+            }
+            let biasRow = useSmall ? nil : bp.map { $0 + h * Nq * Nk }
+            let maskRow = useSmall ? nil : mp.map { $0 + (b % M) * Nq * Nk }
             let padRow = pp.map { $0 + b * Nk }
+            // Scale + bias + mask come out of the small-GEMM epilogue (or one pass after BLAS),
+            // then max, exp and the row sum; the division by the sum is applied to the Dv-wide
+            // output rows after ·v (cheaper than Nk-wide rows).
             for i in 0..<Nq {
                 let row = S + i * Nk
-                if let br = biasRow { let r = br + i * Nk; for j in 0..<Nk { row[j] += r[j] } }
-                if let mr = maskRow { let r = mr + i * Nk; for j in 0..<Nk { row[j] += r[j] } }
+                switch (biasRow, maskRow) {
+                case let (br?, mr?):
+                    let bi = br + i * Nk, mi = mr + i * Nk
+                    for j in 0..<Nk { row[j] += bi[j] + mi[j] }
+                case let (br?, nil):
+                    let bi = br + i * Nk
+                    for j in 0..<Nk { row[j] += bi[j] }
+                case let (nil, mr?):
+                    let mi = mr + i * Nk
+                    for j in 0..<Nk { row[j] += mi[j] }
+                case (nil, nil):
+                    break
+                }
                 if let pr = padRow { for j in 0..<Nk { row[j] += pr[j] } }
-                softmaxRowInPlace(row, Nk)
+                let mx = rowMax(row, Nk)
+                for j in 0..<Nk { row[j] = fexp(row[j] - mx) }
+                inv[i] = 1 / rowSum(row, Nk)
             }
-            gemm(Nq, Dv, Nk, S, MatLayout(trans: false, ld: max(Nk, 1)), vp + b * vs[0] + h * vs[1], LV,
-                 o + b * Nq * H * Dv + h * Dv, ldc: H * Dv)
+            if useSmall {
+                smallGemm(Nq, Dv, Nk, S, Nk, vb, vs[2], ob, H * Dv, PlainEpilogue())
+            } else {
+                gemm(Nq, Dv, Nk, S, MatLayout(trans: false, ld: max(Nk, 1)), vb, LV, ob, ldc: H * Dv)
+            }
+            for i in 0..<Nq {
+                let orow = ob + i * H * Dv, f = inv[i]
+                for d in 0..<Dv { orow[d] *= f }
+            }
         }
     }
     if blocks >= 2 && Parallel.threads > 1 && blocks * work >= 200_000 {
+        // Dynamic hand-out of groups of blocks (8 per worker), so a worker that loses its core
+        // for a while does not leave the other idle at the end.
+        let groups = min(blocks, Parallel.threads * 8)
         Parallel.withSingleThreadedBLAS {
-            Parallel.forChunks(blocks, costPerItem: 1 << 20) { r in run(r) }
+            Parallel.forEach(groups) { g in run((blocks * g / groups)..<(blocks * (g + 1) / groups)) }
         }
     } else {
         run(0..<blocks)

@@ -300,8 +300,7 @@ public struct Tensor: @unchecked Sendable {
         return out
     }
 
-    /// Copies the values into a new contiguous tensor with all of `other`'s elements replaced in
-    /// the region `axis`/`start` (internal helper).
+    /// Storage index of a multi-index (internal helper).
     func flattenedIndex(_ idx: [Int]) -> Int {
         var o = offset
         for i in 0..<idx.count { o += idx[i] * strides[i] }

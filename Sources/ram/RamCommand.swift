@@ -110,10 +110,14 @@ extension RamCommand {
 
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Evaluate a model on DataLoader.Eval with Metric.Eval.",
+            abstract: "Evaluate a model on DataLoader.Eval with the Metric.Eval metrics; prints `name: value` lines.",
             discussion: "Example: ram eval -c configs/ram_plus_swin_large_384.yaml -o Global.pretrained_model=ram_plus_swin_large_14m.pth")
         @OptionGroup var options: ConfigOptions
-        func run() throws { try options.prepare()?.eval() }
+        func run() throws {
+            guard let engine = try options.prepare() else { return }
+            let results = try engine.eval(report: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }, progress: true)
+            for r in results { print("\(r.name): \(r.value)") }
+        }
     }
 
     struct Infer: ParsableCommand {

@@ -210,7 +210,6 @@ final class InferEngineTests: XCTestCase {
     func testOtherCommandsSayNotImplemented() throws {
         let engine = try Engine(config: config(), registries: testRegistries())
         XCTAssertEqual(errorText { try engine.train() }, "ram train (the training loop): not implemented yet")
-        XCTAssertTrue(errorText { try engine.eval() }.hasSuffix("not implemented yet"))
         XCTAssertTrue(errorText { try engine.export() }.hasSuffix("not implemented yet"))
         XCTAssertTrue(errorText { try engine.predict() }.hasSuffix("not implemented yet"))
     }
@@ -222,6 +221,44 @@ final class InferEngineTests: XCTestCase {
         let back = try RunConfig.load(path: out.path)
         XCTAssertEqual(back.root, cfg.root)
         XCTAssertEqual(back.node(at: "Global.epochs"), .int(7))
+    }
+}
+
+// MARK: - eval
+
+final class EvalEngineTests: XCTestCase {
+    func testEvalComputesTheMetricsOverTheEvalPipeline() throws {
+        let yaml = """
+            DataLoader:
+              Eval:
+                dataset:
+                  name: SyntheticDataset
+                  count: 4
+                  transform_ops: [ReadRGB]
+                sampler: {name: BatchSampler, batch_size: 3}
+            Metric:
+              Eval:
+                - MultiLabelMAP:
+                - HammingDistance:
+                    threshold: 0.5
+            """
+        let engine = try Engine(config: RunConfig(root: ConfigNode.parse(yaml: yaml, source: "t")), registries: testRegistries())
+        let model = TinyModel()
+        let results = try engine.eval(model: model)
+        XCTAssertEqual(model.forwardBatchSizes, [3, 1])
+        // sample i: image filled with i, labels [i]; logits [i, i, i, 0]
+        // AP per class: class 0 ranks img0 4th (1/4); class 1: img1 3rd (1/3); class 2: img2 2nd (1/2);
+        // class 3: all scores 0.5, ties in order, img3 4th (1/4)
+        XCTAssertEqual(results.map(\.name), ["mAP", "HammingDistance"])
+        XCTAssertEqual(results[0].value, (1.0 / 4 + 1.0 / 3 + 1.0 / 2 + 1.0 / 4) / 4, accuracy: 1e-12)
+        // predicted (> 0.5): img0 {}, img1..3 {0, 1, 2}; wrong: 1 + 2 + 2 + 4 = 9 of 16
+        XCTAssertEqual(results[1].value, 9.0 / 16.0, accuracy: 1e-12)
+    }
+
+    func testEvalNeedsMetrics() throws {
+        let yaml = "DataLoader:\n  Eval:\n    dataset: {name: SyntheticDataset}\n"
+        let engine = try Engine(config: RunConfig(root: ConfigNode.parse(yaml: yaml, source: "t")), registries: testRegistries())
+        XCTAssertEqual(errorText { _ = try engine.eval(model: TinyModel()) }, "'Metric.Eval' is required but missing")
     }
 }
 

@@ -201,6 +201,19 @@ final class ForwardTests: XCTestCase {
                 }
             } } }
         }
+        // Odd sizes that exercise every tile edge of the small-GEMM kernel (16- and 8-column
+        // panels, scalar columns, leftover rows), against the taped composition (BLAS matmuls).
+        for (nq, nk, d, dv) in [(7, 29, 5, 24), (9, 16, 32, 8), (1, 3, 2, 1), (13, 41, 16, 40)] {
+            let q2 = Tensor.randn([2, 3, nq, d], seed: 30), k2 = Tensor.randn([2, 3, nk, d], seed: 31)
+            let v2 = Tensor.randn([2, 3, nk, dv], seed: 32), b2 = Tensor.randn([3, nq, nk], seed: 33)
+            let m2 = Tensor.randn([2, nq, nk], seed: 34)
+            let fused = withNoGrad {
+                attention(q: q2, k: k2.transposed(2, 3).contiguous().transposed(2, 3), v: v2, scale: 0.3, bias: b2, mask: m2)
+            }
+            var qg = q2; qg.requiresGrad = true
+            let composed = attention(q: qg, k: k2, v: v2, scale: 0.3, bias: b2, mask: m2)
+            assertClose(fused.scalars, composed.scalars, tol: 1e-5, "attention \(nq)×\(nk)×\(d)×\(dv)")
+        }
         // The fused output is a view whose transpose(1, 2) is contiguous (free reshape to tokens).
         XCTAssertTrue(attention(q: q, k: k, v: v, scale: 1).transposed(1, 2).isContiguous)
     }
