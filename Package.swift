@@ -54,8 +54,9 @@ let package = Package(
                 swiftSettings: swiftSettings),
         // C glue for libjpeg/libpng error handling (setjmp/longjmp cannot be written in Swift).
         .target(name: "CImageGlue", dependencies: ["CJPEG", "CPNG"], path: "Sources/CImageGlue"),
+        // Debug builds optimise RAMImage too (-O): its pixel loops ran the fixture tests 10x slower.
         .target(name: "RAMImage", dependencies: ["CJPEG", "CPNG", "CImageGlue"], path: "Sources/RAMImage",
-                swiftSettings: swiftSettings),
+                swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "RAMCheckpoint", dependencies: [], path: "Sources/RAMCheckpoint",
                 swiftSettings: swiftSettings),
         .target(name: "RAMCore",
@@ -120,7 +121,8 @@ let package = Package(
         // ---- tests ----
         .testTarget(name: "RAMTensorTests", dependencies: ["RAMTensor", "RAMNN"], path: "Tests/RAMTensorTests"),
         .testTarget(name: "RAMImageTests", dependencies: ["RAMImage", "RAMTransforms"], path: "Tests/RAMImageTests",
-                    exclude: ["Resources"]),
+                    exclude: ["Resources"],
+                    swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .testTarget(name: "RAMCheckpointTests", dependencies: ["RAMCheckpoint"], path: "Tests/RAMCheckpointTests",
                     exclude: ["scripts"]),
         .testTarget(name: "RAMCoreTests", dependencies: ["RAMCore", "RAMEngine", "RAMDefaultPlugins", "ExampleTopK"],

@@ -132,38 +132,10 @@ public func decodeImageWithInfo(_ bytes: [UInt8], file: String = "<memory>",
     } else if c == 3, let p = result.pixels {
         rgb = Array(UnsafeBufferPointer(start: p, count: n * 3))   // already RGB: one copy
     } else {
-      guard let pixelsPtr = result.pixels else {
-          throw ImageError.corrupt(file: file, detail: "the decoder returned no pixels")
-      }
-      let src = UnsafeBufferPointer(start: pixelsPtr, count: n * c)
-      rgb = [UInt8](repeating: 0, count: n * 3)
-      rgb.withUnsafeMutableBufferPointer { dst in
-        switch color {
-        case Int32(RAMIMG_GRAY), Int32(RAMIMG_GRAYA):
-            for i in 0..<n {
-                let g = src[i * c]
-                dst[i * 3] = g; dst[i * 3 + 1] = g; dst[i * 3 + 2] = g
-            }
-        case Int32(RAMIMG_CMYK):
-            // libjpeg returns the stored values; Pillow reads CMYK JPEGs as "CMYK;I" (Adobe
-            // polarity: stored = 255 - ink), then convert("RGB") computes
-            // nk = 255 - K; out = nk - round(C·nk / 255) with Pillow's MULDIV255.
-            for i in 0..<n {
-                let k = 255 - Int(src[i * 4 + 3])
-                let nk = 255 - k
-                for ch in 0..<3 {
-                    let ink = 255 - Int(src[i * 4 + ch])
-                    let t = ink * nk + 128
-                    let mul = ((t >> 8) + t) >> 8
-                    dst[i * 3 + ch] = UInt8(clamping: nk - mul)
-                }
-            }
-        default: // RGB / RGBA: drop alpha
-            for i in 0..<n {
-                dst[i * 3] = src[i * c]; dst[i * 3 + 1] = src[i * c + 1]; dst[i * 3 + 2] = src[i * c + 2]
-            }
+        guard let p = result.pixels else {
+            throw ImageError.corrupt(file: file, detail: "the decoder returned no pixels")
         }
-      }
+        rgb = convertToRGB(UnsafeBufferPointer(start: p, count: n * c), pixels: n, channels: c, color: color)
     }
     var orientation = 1
     if let exif = result.exif, result.exif_size > 0 {
@@ -188,6 +160,38 @@ public func decodeImageWithInfo(_ bytes: [UInt8], file: String = "<memory>",
     }
     let info = DecodedInfo(format: format, mode: mode, bitDepth: Int(result.bit_depth), orientation: orientation)
     return (image, info)
+}
+
+/// PIL's `convert("RGB")` of decoded samples: gray replicated, alpha dropped, CMYK converted.
+private func convertToRGB(_ src: UnsafeBufferPointer<UInt8>, pixels n: Int, channels c: Int, color: Int32) -> [UInt8] {
+    var rgb = [UInt8](repeating: 0, count: n * 3)
+    rgb.withUnsafeMutableBufferPointer { dst in
+        switch color {
+        case Int32(RAMIMG_GRAY), Int32(RAMIMG_GRAYA):
+            for i in 0..<n {
+                let g = src[i * c]
+                dst[i * 3] = g; dst[i * 3 + 1] = g; dst[i * 3 + 2] = g
+            }
+        case Int32(RAMIMG_CMYK):
+            // libjpeg returns the stored values; Pillow reads CMYK JPEGs as "CMYK;I" (Adobe
+            // polarity: stored = 255 - ink), then convert("RGB") (Convert.c cmyk2rgb) computes
+            // nk = 255 - K; out = nk - round(C·nk / 255) with Pillow's MULDIV255 rounding.
+            for i in 0..<n {
+                let nk = Int(src[i * 4 + 3])          // 255 - K_ink = the stored K
+                for ch in 0..<3 {
+                    let ink = 255 - Int(src[i * 4 + ch])
+                    let t = ink * nk + 128
+                    let mul = ((t >> 8) + t) >> 8
+                    dst[i * 3 + ch] = UInt8(clamping: nk - mul)
+                }
+            }
+        default: // RGB / RGBA: drop alpha
+            for i in 0..<n {
+                dst[i * 3] = src[i * c]; dst[i * 3 + 1] = src[i * c + 1]; dst[i * 3 + 2] = src[i * c + 2]
+            }
+        }
+    }
+    return rgb
 }
 
 /// Identifies JPEG / PNG by their signatures; anything else is a clear error.

@@ -164,6 +164,36 @@ final class DecodeTests: XCTestCase {
         XCTAssertEqual(out.bytes, expectedRGB)
     }
 
+    /// The remaining PNG colour types / depths, by hand (written with libpng by `encodePNG`).
+    func testEveryPNGColorTypeAndDepthByHand() throws {
+        // gray 1-bit, 4 wide: 1010 → 255 0 255 0
+        var img = try decodeImage(encodePNG(rows: [0b1010_0000], width: 4, height: 1, colorType: .gray, bitDepth: 1))
+        XCTAssertEqual(img.bytes, [255, 255, 255, 0, 0, 0, 255, 255, 255, 0, 0, 0])
+        // gray 4-bit: 0x3F → 3·17 = 51, 15·17 = 255
+        img = try decodeImage(encodePNG(rows: [0x3F], width: 2, height: 1, colorType: .gray, bitDepth: 4))
+        XCTAssertEqual(img.bytes, [51, 51, 51, 255, 255, 255])
+        // gray 8-bit
+        img = try decodeImage(encodePNG(rows: [7, 200], width: 2, height: 1, colorType: .gray, bitDepth: 8))
+        XCTAssertEqual(img.bytes, [7, 7, 7, 200, 200, 200])
+        // palette without transparency, 2-bit indices 0 1 2 3 → palette entries
+        let pal: [UInt8] = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120]
+        img = try decodeImage(encodePNG(rows: [0b00_01_10_11], width: 4, height: 1, colorType: .palette, bitDepth: 2,
+                                        palette: pal))
+        XCTAssertEqual(img.bytes, pal)
+        // gray + alpha 16-bit: (0x1234, 0xFFFF) → high byte 0x12, alpha dropped
+        img = try decodeImage(encodePNG(rows: [0x12, 0x34, 0xFF, 0xFF], width: 1, height: 1, colorType: .grayAlpha, bitDepth: 16))
+        XCTAssertEqual(img.bytes, [0x12, 0x12, 0x12])
+        // RGBA 16-bit: high bytes of R, G, B
+        img = try decodeImage(encodePNG(rows: [0xAB, 0xCD, 0x01, 0x02, 0x7F, 0xFF, 0x00, 0x10], width: 1, height: 1,
+                                        colorType: .rgba, bitDepth: 16))
+        XCTAssertEqual(img.bytes, [0xAB, 0x01, 0x7F])
+        // RGB 16-bit interlaced, 3x2
+        var rows = [UInt8]()
+        for v in 0..<18 { rows += [UInt8(v * 13), UInt8(255 - v)] }
+        img = try decodeImage(encodePNG(rows: rows, width: 3, height: 2, colorType: .rgb, bitDepth: 16, interlace: true))
+        XCTAssertEqual(img.bytes, (0..<18).map { UInt8($0 * 13) })
+    }
+
     func testTruncatedJPEGIsAClearError() throws {
         let jpeg = try encodeJPEG(pattern(width: 64, height: 48), quality: 90)
         let cut = Array(jpeg.prefix(jpeg.count * 6 / 10))
