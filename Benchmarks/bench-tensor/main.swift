@@ -124,6 +124,8 @@ withNoGrad {
     let bias = Tensor.randn([H, N, N], seed: 7), mask = Tensor.randn([nW, N, N], seed: 8)
     let tAtt = time { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot(), bias: bias, mask: mask) }
     reportCompute("attention 576×6×144×32 (+rel. bias, shift mask)", flops: 4 * Double(B * H * N * N * D), tAtt, target: 60)
+    let tAtt0 = time { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot()) }
+    reportCompute("  same without bias and mask", flops: 4 * Double(B * H * N * N * D), tAtt0, target: 60)
     }
 
     // ---- layer norm over [4585, 768] ----

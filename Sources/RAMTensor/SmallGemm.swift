@@ -12,33 +12,43 @@ typealias V8 = SIMD8<Float>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
 }
 
-/// What is done to each result element as it leaves the registers: `alpha · acc + add1 + add2`
-/// (attention: the scale, the relative position bias and the window mask, in one pass), the
-/// addends being M×N row-major with leading dimension `ldAdd` (nil: absent).
-struct GemmEpilogue {
-    var alpha: Float = 1
-    var add1: UnsafePointer<Float>? = nil
-    var add2: UnsafePointer<Float>? = nil
-    var ldAdd: Int = 0
-
+/// What is done to each result element as it leaves the registers (specialised at compile
+/// time, so the store path has no branches). Attention uses it for the scale, the relative
+/// position bias and the window mask, saving a pass over the scores.
+protocol GemmEpilogue {
+    func v(_ acc: V8, _ i: Int, _ j: Int) -> V8
+    func s(_ acc: Float, _ i: Int, _ j: Int) -> Float
+}
+/// C = A·B.
+struct PlainEpilogue: GemmEpilogue {
+    @inline(__always) func v(_ acc: V8, _ i: Int, _ j: Int) -> V8 { acc }
+    @inline(__always) func s(_ acc: Float, _ i: Int, _ j: Int) -> Float { acc }
+}
+/// C = alpha·A·B.
+struct ScaleEpilogue: GemmEpilogue {
+    let alpha: Float
+    @inline(__always) func v(_ acc: V8, _ i: Int, _ j: Int) -> V8 { acc * alpha }
+    @inline(__always) func s(_ acc: Float, _ i: Int, _ j: Int) -> Float { acc * alpha }
+}
+/// C = alpha·A·B + X (X row-major M×N, leading dimension ldx).
+struct ScaleAddEpilogue: GemmEpilogue {
+    let alpha: Float, x: UnsafePointer<Float>, ldx: Int
+    @inline(__always) func v(_ acc: V8, _ i: Int, _ j: Int) -> V8 { acc * alpha + ld(x + i * ldx + j) }
+    @inline(__always) func s(_ acc: Float, _ i: Int, _ j: Int) -> Float { acc * alpha + x[i * ldx + j] }
+}
+/// C = alpha·A·B + X + Y (both M×N, leading dimension ldx).
+struct ScaleAdd2Epilogue: GemmEpilogue {
+    let alpha: Float, x: UnsafePointer<Float>, y: UnsafePointer<Float>, ldx: Int
     @inline(__always) func v(_ acc: V8, _ i: Int, _ j: Int) -> V8 {
-        var r = alpha == 1 ? acc : acc * alpha
-        if let p = add1 { r += ld(p + i * ldAdd + j) }
-        if let p = add2 { r += ld(p + i * ldAdd + j) }
-        return r
+        acc * alpha + (ld(x + i * ldx + j) + ld(y + i * ldx + j))
     }
-    @inline(__always) func s(_ acc: Float, _ i: Int, _ j: Int) -> Float {
-        var r = acc * alpha
-        if let p = add1 { r += p[i * ldAdd + j] }
-        if let p = add2 { r += p[i * ldAdd + j] }
-        return r
-    }
+    @inline(__always) func s(_ acc: Float, _ i: Int, _ j: Int) -> Float { acc * alpha + (x[i * ldx + j] + y[i * ldx + j]) }
 }
 
-func smallGemm(_ M: Int, _ N: Int, _ K: Int,
-               _ a: UnsafePointer<Float>, _ lda: Int,
-               _ b: UnsafePointer<Float>, _ ldb: Int,
-               _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ e: GemmEpilogue = GemmEpilogue()) {
+func smallGemm<E: GemmEpilogue>(_ M: Int, _ N: Int, _ K: Int,
+                                _ a: UnsafePointer<Float>, _ lda: Int,
+                                _ b: UnsafePointer<Float>, _ ldb: Int,
+                                _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ e: E) {
     var j = 0
     // 16-column panels.
     while j + 16 <= N {
@@ -46,16 +56,18 @@ func smallGemm(_ M: Int, _ N: Int, _ K: Int,
         while i + 6 <= M {
             var c00 = V8(), c01 = V8(), c10 = V8(), c11 = V8(), c20 = V8(), c21 = V8()
             var c30 = V8(), c31 = V8(), c40 = V8(), c41 = V8(), c50 = V8(), c51 = V8()
-            let ap = a + i * lda
+            // Six row pointers indexed by k (not offsets from one pointer: that compiles to a
+            // serial chain of address additions, ~25 % slower).
+            let a0 = a + i * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda
             var bp = b + j
             for k in 0..<K {
                 let b0 = ld(bp), b1 = ld(bp + 8)
-                var av = V8(repeating: ap[k]); c00.addProduct(av, b0); c01.addProduct(av, b1)
-                av = V8(repeating: ap[lda + k]); c10.addProduct(av, b0); c11.addProduct(av, b1)
-                av = V8(repeating: ap[2 * lda + k]); c20.addProduct(av, b0); c21.addProduct(av, b1)
-                av = V8(repeating: ap[3 * lda + k]); c30.addProduct(av, b0); c31.addProduct(av, b1)
-                av = V8(repeating: ap[4 * lda + k]); c40.addProduct(av, b0); c41.addProduct(av, b1)
-                av = V8(repeating: ap[5 * lda + k]); c50.addProduct(av, b0); c51.addProduct(av, b1)
+                var av = V8(repeating: a0[k]); c00.addProduct(av, b0); c01.addProduct(av, b1)
+                av = V8(repeating: a1[k]); c10.addProduct(av, b0); c11.addProduct(av, b1)
+                av = V8(repeating: a2[k]); c20.addProduct(av, b0); c21.addProduct(av, b1)
+                av = V8(repeating: a3[k]); c30.addProduct(av, b0); c31.addProduct(av, b1)
+                av = V8(repeating: a4[k]); c40.addProduct(av, b0); c41.addProduct(av, b1)
+                av = V8(repeating: a5[k]); c50.addProduct(av, b0); c51.addProduct(av, b1)
                 bp += ldb
             }
             let cp = c + i * ldc + j
