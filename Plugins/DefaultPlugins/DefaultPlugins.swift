@@ -2,8 +2,11 @@
 import RAMBackbones
 import RAMCore
 import RAMDatasets
+import RAMMetrics
 import RAMModels
+import RAMOptimizers
 import RAMPostProcess
+import RAMTransforms
 
 /// The default plugin set, listed in one place. Each module's `register(into:)` is called once,
 /// in this order; a name registered twice is an error.
@@ -13,10 +16,13 @@ import RAMPostProcess
 public enum DefaultPlugins {
     /// Every default plugin module.
     public static let all: [RAMPlugin.Type] = [
-        DatasetsPlugin.self,
         BackbonesPlugin.self,
         RAMModelsPlugin.self,
         PostProcessPlugin.self,
+        TransformsPlugin.self,
+        DatasetsPlugin.self,
+        MetricsPlugin.self,
+        OptimizersPlugin.self,
     ]
 
     /// Fresh registries filled by every default plugin.

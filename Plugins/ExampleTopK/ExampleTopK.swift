@@ -88,7 +88,7 @@ public struct TopK: PostProcess {
             throw ConfigError.invalidValue(path: "TopK", message: "the model gives logits of shape \(shape), but the tag list has \(names.count) tags")
         }
         let (b, n) = (shape[0], shape[1])
-        let logits = rowMajorScalars(output.logits)
+        let logits = output.logits.scalars
         var out: [Prediction] = []
         for i in 0..<b {
             let row = logits[(i * n)..<((i + 1) * n)]

@@ -166,9 +166,10 @@ enum TorchZip {
         var storages: [String: (DType, ByteSlice)] = [:]
         let persistentLoad: (PValue) throws -> PValue = { pid in
             // ('storage', storage_type, key, location, numel)
-            guard case .tuple(let t) = pid, t.count >= 5, case .string("storage") = t[0] else {
+            guard case .tuple(let pt) = pid, pt.items.count >= 5, case .string("storage") = pt.items[0] else {
                 throw CheckpointError(.malformedPickle, file: file, "\(pklName): unexpected persistent id \(pid.typeName); expected ('storage', type, key, location, numel)")
             }
+            let t = pt.items
             guard case .global(.storageType(let dtype)) = t[1] else {
                 throw CheckpointError(.unsupportedDType, file: file, "\(pklName): storage type \(t[1].typeName) is not a supported torch storage")
             }
@@ -195,8 +196,9 @@ enum TorchZip {
             storages[key] = (dtype, slice)
             return .storage(dtype: dtype, key: key, bytes: slice)
         }
-        let top = try Unpickler(try zip.data(pklName), file: file, context: pklName, persistentLoad: persistentLoad).load()
-        return try Checkpoint.stateDict(from: top, format: .torchZip, file: file)
+        return try Unpickler(try zip.data(pklName), file: file, context: pklName, persistentLoad: persistentLoad).load {
+            try Checkpoint.stateDict(from: $0, format: .torchZip, file: file)
+        }
     }
 }
 
@@ -204,8 +206,9 @@ enum TorchZip {
 public enum PaddleParams {
     static func read(_ store: ByteStore) throws -> CheckpointContents {
         let file = store.origin
-        let top = try Unpickler(ByteSlice(store: store, start: 0, count: store.count), file: file, context: "the pickle").load()
-        return try Checkpoint.stateDict(from: top, format: .pickle, file: file)
+        return try Unpickler(ByteSlice(store: store, start: 0, count: store.count), file: file, context: "the pickle").load {
+            try Checkpoint.stateDict(from: $0, format: .pickle, file: file)
+        }
     }
 
     /// Paddle's `nn.Linear` stores its weight as `[in, out]`; torch's as `[out, in]`. Returns

@@ -49,6 +49,16 @@ public struct CheckpointLoadReport: CustomStringConvertible, Equatable {
     }
 
     public var description: String { describe() }
+
+    /// The error to throw when a strict load fails: names the file, says what the model expects
+    /// (`model`, e.g. "RAM with Swin-L (embed_dim 192), 4585 tags") and what the file actually is
+    /// (from its shapes), then lists every problem.
+    /// - Parameter found: the checkpoint's name → shape (after sanitizing).
+    public func error(file: String, model: String, found: [String: [Int]], limit: Int = 20) -> CheckpointError {
+        let id = CheckpointIdentity.identify(found)
+        return CheckpointError(.shapeMismatch, file: file,
+            "does not match the model: the config builds \(model), this checkpoint is \(id)\n\(describe(limit: limit))")
+    }
 }
 
 /// What a checkpoint actually is, judged from its keys and shapes only — for error messages when

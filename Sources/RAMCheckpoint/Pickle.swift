@@ -8,8 +8,12 @@ import Foundation
 // This is the same promise as `torch.load(weights_only=True)`.
 // Opcode semantics: CPython Lib/pickletools.py and PEP 3154 / PEP 574.
 
-/// A mutable list (pickle lists are built incrementally and shared through the memo).
-final class PList { var items: [PValue] = [] }
+/// A mutable list (pickle lists are built incrementally and shared through the memo); also sets.
+final class PList { var items: [PValue]; init(_ items: [PValue] = []) { self.items = items } }
+
+/// A tuple. A class, like every container here, so that `PValue.dismantle` can free any graph
+/// (however deep, cyclic or shared) without recursion.
+final class PTuple { var items: [PValue]; init(_ items: [PValue]) { self.items = items } }
 
 /// A mutable, insertion-ordered dict (dict and collections.OrderedDict).
 final class PDict {
@@ -22,6 +26,7 @@ final class PDict {
         }
         entries.append((k, v))
     }
+    func removeAll() { entries = []; stringIndex = [:] }
     subscript(_ key: String) -> PValue? {
         stringIndex[key].map { entries[$0].value }
     }
@@ -51,7 +56,7 @@ enum PickleGlobal: Equatable {
         switch (module, name) {
         case ("collections", "OrderedDict"): return .orderedDict
         case ("torch._utils", "_rebuild_tensor_v2"): return .rebuildTensorV2
-        case ("torch._utils", "_rebuild_parameter"): return .rebuildParameter
+        case ("torch._utils", "_rebuild_parameter"), ("torch._utils", "_rebuild_parameter_with_state"): return .rebuildParameter
         case ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"): return .npReconstruct
         case ("numpy", "ndarray"): return .npNdarray
         case ("numpy", "dtype"): return .npDtype
@@ -68,7 +73,7 @@ enum PickleGlobal: Equatable {
     }
 
     /// A readable list of what is allowed, for the refusal message.
-    static let allowedDescription = "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter, torch.<Float|Half|BFloat16|Double|Long|Int|Short|Char|Byte|Bool>Storage, numpy.core.multiarray._reconstruct, numpy.ndarray, numpy.dtype, numpy.core.multiarray.scalar, numpy.core.numeric._frombuffer, _codecs.encode, builtins.set/frozenset"
+    static let allowedDescription = "collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch._utils._rebuild_parameter(_with_state), torch.<Float|Half|BFloat16|Double|Long|Int|Short|Char|Byte|Bool>Storage, numpy.core.multiarray._reconstruct, numpy.ndarray, numpy.dtype, numpy.core.multiarray.scalar, numpy.core.numeric._frombuffer, _codecs.encode, builtins.set/frozenset"
 }
 
 /// A value on the pickle machine's stack.
@@ -79,16 +84,33 @@ indirect enum PValue {
     case float(Double)
     case string(String)
     case bytes(ByteSlice)
-    case tuple([PValue])
+    case tuple(PTuple)
     case list(PList)
     case dict(PDict)
-    case set([PValue])
+    case set(PList)
     case global(PickleGlobal)
     /// A torch storage returned by `persistent_load`.
     case storage(dtype: DType, key: String, bytes: ByteSlice)
     case tensor(TensorData)
     case ndarray(NPArray)
     case npdtype(NPDType)
+
+    /// Frees a graph of values iteratively: children are moved to a work list and containers
+    /// emptied before they are released, so no release ever recurses (deep nesting, cycles and
+    /// shared sub-objects from the memo are all safe; each container is emptied once).
+    static func dismantle(_ roots: [PValue]) {
+        var work = roots
+        while let v = work.popLast() {
+            switch v {
+            case .tuple(let t): work.append(contentsOf: t.items); t.items = []
+            case .list(let l), .set(let l): work.append(contentsOf: l.items); l.items = []
+            case .dict(let d):
+                for e in d.entries { work.append(e.key); work.append(e.value) }
+                d.removeAll()
+            default: break
+            }
+        }
+    }
 
     var typeName: String {
         switch self {
@@ -117,13 +139,22 @@ struct Unpickler {
         CheckpointError(.malformedPickle, file: file, "\(context): \(msg) (at byte \(pos))")
     }
 
-    func load() throws -> PValue {
+    /// Runs the pickle and hands its top-level value to `consume`; afterwards (on success or
+    /// error) frees every value it built without recursion (see `PValue.dismantle`).
+    func load<R>(_ consume: (PValue) throws -> R) throws -> R {
+        var stack: [PValue] = []
+        var memo: [Int: PValue] = [:]
+        defer { PValue.dismantle(stack + Array(memo.values)); stack = []; memo = [:] }
+        let top = try run(&stack, &memo)
+        stack = [top]
+        return try consume(top)
+    }
+
+    private func run(_ stack: inout [PValue], _ memo: inout [Int: PValue]) throws -> PValue {
         let base = data.pointer
         let n = data.count
         var pos = 0
-        var stack: [PValue] = []
         var marks: [Int] = []
-        var memo: [Int: PValue] = [:]
 
         @inline(__always) func need(_ k: Int) throws {
             if k < 0 || pos + k > n {
@@ -235,11 +266,11 @@ struct Unpickler {
             case 0x8E, 0x96: stack.append(.bytes(try slice(try u64())))  // BINBYTES8, BYTEARRAY8
             case 0x97, 0x98:                                           // NEXT_BUFFER, READONLY_BUFFER
                 throw CheckpointError(.unsupportedFormat, file: file, "\(context) uses out-of-band buffers (pickle protocol 5 buffer_callback), which a file cannot carry")
-            case 0x29: stack.append(.tuple([]))                       // EMPTY_TUPLE
-            case 0x74: stack.append(.tuple(try popMark()))            // TUPLE
-            case 0x85: let a = try pop(); stack.append(.tuple([a]))   // TUPLE1
-            case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple([a, b]))        // TUPLE2
-            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple([a, b, c]))  // TUPLE3
+            case 0x29: stack.append(.tuple(PTuple([])))               // EMPTY_TUPLE
+            case 0x74: stack.append(.tuple(PTuple(try popMark())))    // TUPLE
+            case 0x85: let a = try pop(); stack.append(.tuple(PTuple([a])))   // TUPLE1
+            case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple(PTuple([a, b])))        // TUPLE2
+            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple(PTuple([a, b, c])))  // TUPLE3
             case 0x5D: stack.append(.list(PList()))                   // EMPTY_LIST
             case 0x6C: let l = PList(); l.items = try popMark(); stack.append(.list(l))  // LIST
             case 0x61:                                                 // APPEND
@@ -265,12 +296,12 @@ struct Unpickler {
                 guard case .dict(let d) = try top() else { throw err("SETITEMS on a non-dict", at: opPos) }
                 guard vs.count % 2 == 0 else { throw err("SETITEMS with an odd number of items", at: opPos) }
                 for i in stride(from: 0, to: vs.count, by: 2) { d.set(vs[i], vs[i + 1]) }
-            case 0x8F: stack.append(.set([]))                         // EMPTY_SET
+            case 0x8F: stack.append(.set(PList()))                    // EMPTY_SET
             case 0x90:                                                 // ADDITEMS
                 let vs = try popMark()
-                guard case .set(let s) = try pop() else { throw err("ADDITEMS on a non-set", at: opPos) }
-                stack.append(.set(s + vs))
-            case 0x91: stack.append(.set(try popMark()))              // FROZENSET
+                guard case .set(let s) = try top() else { throw err("ADDITEMS on a non-set", at: opPos) }
+                s.items.append(contentsOf: vs)
+            case 0x91: stack.append(.set(PList(try popMark())))       // FROZENSET
             case 0x63:                                                 // GLOBAL
                 let module = try line(), name = try line()
                 stack.append(try global(module, name))
@@ -331,14 +362,15 @@ struct Unpickler {
 
     private func reduce(_ callable: PValue, _ argsV: PValue, at pos: Int) throws -> PValue {
         guard case .global(let g) = callable else { throw err("REDUCE on \(callable.typeName), not an allowed global", at: pos) }
-        guard case .tuple(let args) = argsV else { throw err("REDUCE arguments are \(argsV.typeName), not a tuple", at: pos) }
+        guard case .tuple(let argsT) = argsV else { throw err("REDUCE arguments are \(argsV.typeName), not a tuple", at: pos) }
+        let args = argsT.items
         switch g {
         case .orderedDict:
             let d = PDict()
             if let first = args.first, case .list(let l) = first {
                 for item in l.items {
-                    guard case .tuple(let kv) = item, kv.count == 2 else { throw err("OrderedDict item is not a pair", at: pos) }
-                    d.set(kv[0], kv[1])
+                    guard case .tuple(let kv) = item, kv.items.count == 2 else { throw err("OrderedDict item is not a pair", at: pos) }
+                    d.set(kv.items[0], kv.items[1])
                 }
             }
             return .dict(d)
@@ -352,7 +384,7 @@ struct Unpickler {
             let strides = try intTuple(args[3], "stride", at: pos)
             return .tensor(TensorData(dtype: dtype, shape: shape, strides: strides, storageKey: key, offset: offset, storage: bytes))
         case .rebuildParameter:
-            // _rebuild_parameter(data, requires_grad, backward_hooks)
+            // _rebuild_parameter(data, requires_grad, backward_hooks[, state])
             guard let first = args.first, case .tensor = first else { throw err("_rebuild_parameter expects a tensor", at: pos) }
             return first
         case .storageType, .npNdarray:
@@ -394,8 +426,8 @@ struct Unpickler {
             let store = out.withUnsafeBytes { ByteStore.copying($0, origin: file) }
             return .bytes(ByteSlice(store: store, start: 0, count: out.count))
         case .builtinSet, .builtinFrozenset:
-            if let first = args.first, case .list(let l) = first { return .set(l.items) }
-            return .set([])
+            if let first = args.first, case .list(let l) = first { return .set(PList(l.items)) }
+            return .set(PList())
         }
     }
 
@@ -403,7 +435,8 @@ struct Unpickler {
         switch obj {
         case .ndarray(let a):
             // state: (version, shape, dtype, is_fortran, rawdata)
-            guard case .tuple(let s) = state, s.count == 5 else { throw err("numpy array state is not a 5-tuple", at: pos) }
+            guard case .tuple(let st) = state, st.items.count == 5 else { throw err("numpy array state is not a 5-tuple", at: pos) }
+            let s = st.items
             a.shape = try intTuple(s[1], "shape", at: pos)
             guard case .npdtype(let dt) = s[2] else { throw err("numpy array state has no dtype", at: pos) }
             a.dtype = dt
@@ -420,7 +453,7 @@ struct Unpickler {
             }
         case .npdtype(let dt):
             // state: (version, byteorder, subarray, names, fields, elsize, alignment, flags)
-            if case .tuple(let s) = state, s.count >= 2, case .string(let order) = s[1] { dt.byteOrder = order }
+            if case .tuple(let st) = state, st.items.count >= 2, case .string(let order) = st.items[1] { dt.byteOrder = order }
         case .dict:
             // OrderedDict attributes (torch's `_metadata`): ignored.
             break
@@ -435,7 +468,7 @@ struct Unpickler {
     private func intTuple(_ v: PValue, _ what: String, at pos: Int) throws -> [Int] {
         let items: [PValue]
         switch v {
-        case .tuple(let t): items = t
+        case .tuple(let t): items = t.items
         case .list(let l): items = l.items
         case .int(let i): return [i]
         default: throw err("\(what) is \(v.typeName), expected a tuple of ints", at: pos)

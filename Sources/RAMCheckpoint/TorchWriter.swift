@@ -31,6 +31,8 @@ struct ZipWriter {
     private let path: String
     private(set) var offset = 0
     private var central: [(name: String, crc: UInt32, size: Int, local: Int)] = []
+    /// Writes zip64 records even where 32-bit fields would do (to test the zip64 path on small files).
+    var forceZip64 = false
 
     init(fd: Int32, path: String) { self.fd = fd; self.path = path }
 
@@ -47,7 +49,7 @@ struct ZipWriter {
     /// Adds an entry of `size` bytes; `body` is called with a sink and must deliver exactly `size` bytes.
     mutating func addEntry(_ name: String, size: Int, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let nameBytes = Array(name.utf8)
-        let big = size >= 0xFFFF_FFFF || offset >= 0xFFFF_FFFF
+        let big = forceZip64 || size >= 0xFFFF_FFFF || offset >= 0xFFFF_FFFF
         var extra: [UInt8] = []
         if big {
             extra += le16(0x0001) + le16(16) + le64(size) + le64(size)
@@ -97,7 +99,7 @@ struct ZipWriter {
         let cdStart = offset
         for e in central {
             let nameBytes = Array(e.name.utf8)
-            let big = e.size >= 0xFFFF_FFFF || e.local >= 0xFFFF_FFFF
+            let big = forceZip64 || e.size >= 0xFFFF_FFFF || e.local >= 0xFFFF_FFFF
             var extra: [UInt8] = []
             if big { extra = le16(0x0001) + le16(24) + le64(e.size) + le64(e.size) + le64(e.local) }
             var h: [UInt8] = le32(0x0201_4b50) + le16(big ? 45 : 20) + le16(big ? 45 : 20) + le16(0) + le16(0)
@@ -108,7 +110,7 @@ struct ZipWriter {
             try emit(h + nameBytes + extra)
         }
         let cdSize = offset - cdStart
-        let needs64 = central.count >= 0xFFFF || cdStart >= 0xFFFF_FFFF || cdSize >= 0xFFFF_FFFF
+        let needs64 = forceZip64 || central.count >= 0xFFFF || cdStart >= 0xFFFF_FFFF || cdSize >= 0xFFFF_FFFF
         if needs64 {
             let rec = offset
             var z: [UInt8] = le32(0x0606_4b50) + le64(44) + le16(45) + le16(45) + le32(0) + le32(0)

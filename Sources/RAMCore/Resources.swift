@@ -78,9 +78,18 @@ public enum RAMResources {
 public enum PathResolver {
     static let logger = Logger(label: "ramkit.config")
 
+    /// PaddleClas's copies of the reference architecture files (ppcls/configs/ram/), by file name,
+    /// and the shipped reference file with the same settings (the tagging head ignores vocab_size,
+    /// the one value in which RAM_q2l.yaml and q2l_config.json differ).
+    public static let paddleClasAliases = [
+        "RAM_bert.yaml": "reference-configs/med_config.json",
+        "RAM_q2l.yaml": "reference-configs/q2l_config.json",
+    ]
+
     /// Resolves `path`: absolute paths as given; relative ones against the working directory, then
     /// against `baseDirectory` (the config file's folder); then, when `allowResourceFallback` and a
-    /// shipped resource has the same file name, that resource (with a log line saying so).
+    /// shipped resource has the same file name (or is the `paddleClasAliases` entry for it), that
+    /// resource (with a log line saying so).
     /// `~` expands to the home folder.
     /// - Throws: `ConfigError.fileNotFound` naming every place looked at.
     public static func resolve(_ path: String, what: String = "file", baseDirectory: URL?,
@@ -106,7 +115,7 @@ public enum PathResolver {
         if allowResourceFallback {
             let fileName = (expanded as NSString).lastPathComponent
             if let shipped = try? RAMResources.names(),
-               let match = shipped.first(where: { ($0 as NSString).lastPathComponent == fileName }),
+               let match = paddleClasAliases[fileName] ?? shipped.first(where: { ($0 as NSString).lastPathComponent == fileName }),
                let url = try? RAMResources.url(for: match) {
                 logger.info("\(path) not found (\(looked.joined(separator: ", "))); using the shipped resource \(match)")
                 return url

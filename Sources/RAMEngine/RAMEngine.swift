@@ -213,7 +213,7 @@ public final class Engine {
             bar.advance(by: chunk.count)
             if samples.isEmpty { continue }
             let batch = try stackImages(samples, size: size, where: "Infer.transforms")
-            let output = model.forward(batch)   // TODO(tensor): wrap in withNoGrad once RAMTensor has it
+            let output = withNoGrad { model.forward(batch) }   // inference: no tape, no saved activations
             let preds = try post.process(output, files: samples.map { $0.path })
             for p in preds {
                 write(Engine.format(p, as: format))
@@ -281,6 +281,17 @@ public final class Engine {
             return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return s
+    }
+
+    // MARK: training components
+
+    /// The learning-rate schedule `Optimizer.lr` (by `name`), given `epochs: Global.epochs` when
+    /// the section leaves it out (as PaddleClas passes the run's length to its schedules).
+    public func buildLRScheduler() throws -> any LRScheduler {
+        guard var node = config.node(at: "Optimizer.lr") else { throw ConfigError.missingKey(path: "Optimizer", key: "lr") }
+        if case .map = node, node["epochs"] == nil { node["epochs"] = .int(try config.global().epochs) }
+        return try RunConfig.buildNamed(registries.lrScheduler, node: node, path: "Optimizer.lr",
+                                        registries: registries, baseDirectory: config.baseDirectory)
     }
 
     // MARK: the other commands

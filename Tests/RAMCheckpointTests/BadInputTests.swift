@@ -53,6 +53,24 @@ final class BadInputTests: XCTestCase {
         return p.out
     }
 
+    /// The zip64 records (used by checkpoints over 4 GiB, like ram_swin_large_14m.pth at 5.6 GB)
+    /// are read, here forced on a small file.
+    func testZip64ArchiveLoads() throws {
+        let u = dir.appendingPathComponent("z64.pth")
+        let vals: [Float] = [1.5, -2, 3.25, 4]
+        try AtomicFile.writeFD(to: u) { fd, path in
+            var z = ZipWriter(fd: fd, path: path)
+            z.forceZip64 = true
+            try z.addEntry("a/data.pkl", bytes: statePickle(name: "w", numel: 4, shape: [2, 2]))
+            try z.addEntry("a/data/0", bytes: vals.withUnsafeBytes { Array($0) })
+            try z.finish()
+        }
+        let t = try Checkpoint.load(u)
+        XCTAssertEqual(try t["w"]?.floats(), vals)
+        let zip = try ZipArchive(try ByteStore.map(u))
+        XCTAssertEqual(zip.entries.map(\.size), [statePickle(name: "w", numel: 4, shape: [2, 2]).count, 16])
+    }
+
     func testMissingFile() {
         expect(dir.appendingPathComponent("nope.pth"), .fileNotFound, mentions: ["no such file"])
     }

@@ -27,6 +27,28 @@ final class LoadReportTests: XCTestCase {
         XCTAssertTrue(r.describe(limit: 1).contains("... and 1 more"))
     }
 
+    /// A RAM++ file given to a RAM config: the error says what the file is.
+    func testMismatchErrorSaysWhatTheFileIs() {
+        let found: [String: [Int]] = ["label_embed": [4585 * 51, 512], "reweight_scale": [],
+                                      "visual_encoder.patch_embed.proj.weight": [192, 3, 4, 4]]
+        let expected: [String: [Int]] = ["label_embed": [4585, 512], "tag_encoder.x": [1],
+                                         "visual_encoder.patch_embed.proj.weight": [192, 3, 4, 4]]
+        let e = CheckpointLoadReport.compare(expected: expected, found: found)
+            .error(file: "/m/ram_plus.pth", model: "RAM with Swin-L (embed_dim 192), 4585 tags", found: found)
+        XCTAssertEqual(e.kind, .shapeMismatch)
+        XCTAssertEqual(e.description, """
+            /m/ram_plus.pth: does not match the model: the config builds RAM with Swin-L (embed_dim 192), 4585 tags, \
+            this checkpoint is RAM++ (has label_embed [4585*51, 512] and reweight_scale), Swin-L (embed_dim 192), 4585 tags
+            1 keys match; 1 missing, 1 unexpected, 1 shape mismatches
+            missing from the checkpoint (1):
+              tag_encoder.x
+            unexpected in the checkpoint (1):
+              reweight_scale
+            shape mismatches (model expects vs checkpoint has) (1):
+              label_embed: [4585, 512] vs [233835, 512]
+            """)
+    }
+
     func testIdentifyFullSizeShapes() {
         // the official files' key shapes (ram_plus_swin_large_14m / ram_swin_large_14m / Swin-B)
         let plusL: [String: [Int]] = ["label_embed": [4585 * 51, 512], "reweight_scale": [],

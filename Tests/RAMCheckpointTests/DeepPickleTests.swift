@@ -1,0 +1,25 @@
+import Foundation
+import XCTest
+@testable import RAMCheckpoint
+
+final class DeepPickleTests: XCTestCase {
+    /// A pickle nesting a million tuples (and a list cycle) must give an error, not a stack overflow
+    /// when the values are released.
+    func testDeeplyNestedPickleDoesNotCrash() throws {
+        let dir = try Fixtures.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var b: [UInt8] = [0x80, 0x02, 0x4B, 0x01]
+        b += [UInt8](repeating: 0x85, count: 1_000_000)   // TUPLE1 × 10⁶
+        b += [0x2E]
+        let u = dir.appendingPathComponent("deep.pdparams")
+        try Data(b).write(to: u)
+        XCTAssertThrowsError(try Checkpoint.load(u)) { e in
+            XCTAssertEqual((e as? CheckpointError)?.kind, .notACheckpoint)
+        }
+        // a list that contains itself: ] q0 h0 a .   (EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP)
+        let cyc: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E]
+        let c = dir.appendingPathComponent("cycle.pdparams")
+        try Data(cyc).write(to: c)
+        XCTAssertThrowsError(try Checkpoint.load(c))
+    }
+}

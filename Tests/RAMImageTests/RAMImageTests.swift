@@ -1,7 +1,0 @@
-import XCTest
-
-final class RAMImageTestsSmoke: XCTestCase {
-    func testPackageBuilds() {
-        XCTAssertEqual(1 + 1, 2)
-    }
-}

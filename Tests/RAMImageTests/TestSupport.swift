@@ -1,0 +1,122 @@
+import Foundation
+import XCTest
+
+/// `../shared` beside the package root, resolved from this file's path (not the cwd).
+func sharedDirectory() -> URL {
+    URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()   // RAMImageTests
+        .deletingLastPathComponent()   // Tests
+        .deletingLastPathComponent()   // package root
+        .appendingPathComponent("../shared").standardized
+}
+
+/// Skips (with the reason printed) when `../shared` is absent.
+func requireShared(_ sub: String) throws -> URL {
+    let url = sharedDirectory().appendingPathComponent(sub)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        let reason = "\(url.path) is absent: the shared fixtures are not beside the package"
+        print("SKIP: " + reason)
+        throw XCTSkip(reason)
+    }
+    return url
+}
+
+/// A minimal safetensors reader for tests: an 8-byte little-endian header length, a JSON header
+/// `{name: {dtype, shape, data_offsets: [begin, end]}}`, then the raw bytes.
+struct TestSafetensors {
+    struct Entry { let dtype: String; let shape: [Int]; let begin: Int; let end: Int }
+    let entries: [String: Entry]
+    let data: Data
+    let base: Int
+
+    init(_ url: URL) throws {
+        data = try Data(contentsOf: url)
+        guard data.count >= 8 else { throw NSError(domain: "safetensors", code: 1) }
+        var n = 0
+        for i in 0..<8 { n |= Int(data[i]) << (8 * i) }
+        base = 8 + n
+        let json = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<base)) as? [String: Any] ?? [:]
+        var e: [String: Entry] = [:]
+        for (k, v) in json where k != "__metadata__" {
+            guard let d = v as? [String: Any], let dtype = d["dtype"] as? String,
+                  let shape = d["shape"] as? [Int], let off = d["data_offsets"] as? [Int] else { continue }
+            e[k] = Entry(dtype: dtype, shape: shape, begin: off[0], end: off[1])
+        }
+        entries = e
+    }
+
+    func uint8(_ key: String) throws -> (shape: [Int], values: [UInt8]) {
+        guard let e = entries[key] else { throw NSError(domain: "safetensors: no key \(key)", code: 2) }
+        XCTAssertEqual(e.dtype, "U8")
+        return (e.shape, [UInt8](data.subdata(in: (base + e.begin)..<(base + e.end))))
+    }
+
+    func float32(_ key: String) throws -> (shape: [Int], values: [Float]) {
+        guard let e = entries[key] else { throw NSError(domain: "safetensors: no key \(key)", code: 2) }
+        XCTAssertEqual(e.dtype, "F32")
+        let bytes = data.subdata(in: (base + e.begin)..<(base + e.end))
+        let values = bytes.withUnsafeBytes { raw in
+            (0..<(bytes.count / 4)).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) }
+        }
+        return (e.shape, values)
+    }
+}
+
+/// SHA-256 (FIPS 180-4), hex digest. Test helper: Foundation on Linux has no CryptoKit.
+func sha256Hex(_ message: [UInt8]) -> String {
+    let k: [UInt32] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+    ]
+    var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+    var msg = message
+    let bitLength = UInt64(message.count) * 8
+    msg.append(0x80)
+    while msg.count % 64 != 56 { msg.append(0) }
+    for i in (0..<8).reversed() { msg.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
+    func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+    var w = [UInt32](repeating: 0, count: 64)
+    msg.withUnsafeBufferPointer { m in
+        for chunk in stride(from: 0, to: m.count, by: 64) {
+            for i in 0..<16 {
+                let p = chunk + i * 4
+                w[i] = UInt32(m[p]) << 24 | UInt32(m[p + 1]) << 16 | UInt32(m[p + 2]) << 8 | UInt32(m[p + 3])
+            }
+            for i in 16..<64 {
+                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            }
+            var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
+            for i in 0..<64 {
+                let S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                let ch = (e & f) ^ (~e & g)
+                let t1 = hh &+ S1 &+ ch &+ k[i] &+ w[i]
+                let S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                let maj = (a & b) ^ (a & c) ^ (b & c)
+                let t2 = S0 &+ maj
+                hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+            }
+            h[0] = h[0] &+ a; h[1] = h[1] &+ b; h[2] = h[2] &+ c; h[3] = h[3] &+ d
+            h[4] = h[4] &+ e; h[5] = h[5] &+ f; h[6] = h[6] &+ g; h[7] = h[7] &+ hh
+        }
+    }
+    return h.map { String(format: "%08x", $0) }.joined()
+}
+
+/// Largest absolute difference and number of differing values between two byte arrays.
+func byteDiff(_ a: [UInt8], _ b: [UInt8]) -> (max: Int, count: Int) {
+    precondition(a.count == b.count, "sizes differ: \(a.count) vs \(b.count)")
+    var m = 0, n = 0
+    for i in 0..<a.count where a[i] != b[i] {
+        n += 1
+        m = max(m, abs(Int(a[i]) - Int(b[i])))
+    }
+    return (m, n)
+}
