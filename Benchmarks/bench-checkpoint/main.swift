@@ -9,6 +9,7 @@
 //   read        convert every tensor to [Float] one at a time and drop it
 //   read+evict  the same, releasing each tensor's file pages afterwards (TensorData.evictPages)
 //   into        convert every tensor into one preallocated buffer (floats(into:)), with eviction
+//   transposed  read every 2-D weight through a transposed view (what a .pdparams load does)
 //   keep        convert every tensor and keep them all (what loading a model costs), with eviction
 //   memcpy      ceiling measured in the same run: the same fresh arrays filled from RAM
 // Peak RSS is VmHWM from /proc/self/status, reset between phases by writing 5 to
@@ -159,6 +160,30 @@ phase("into") {
         sum += Double(dst[td.count / 2])
     }
     return String(format: "(floats(into:) a preallocated buffer, as into a model's own weights; checksum %.3f)", sum)
+}
+// Paddle's Linear weights are [in, out]: loading them reads 2-D views with swapped strides.
+phase("transposed") {
+    let c = try opened()
+    let linear = Set(shapes.filter { $0.1.count == 2 && $0.0.hasSuffix(".weight") }.map(\.0))
+    let views = try PaddleParams.transposingLinearWeights(c.tensors, keys: linear)
+    let maxCount = shapes.map { $0.1.reduce(1, *) }.max() ?? 0
+    let dst = UnsafeMutableBufferPointer<Float>.allocate(capacity: maxCount)
+    defer { dst.deallocate() }
+    dst.initialize(repeating: 0)
+    var bytes = 0
+    let t0 = now()
+    for k in linear.sorted() {
+        let td = views[k]!
+        try td.floats(into: dst)
+        td.evictPages()
+        bytes += td.count * 4
+        // element [i][j] of the view is element [j][i] of the stored matrix
+        let (r, cc) = (td.shape[0], td.shape[1])
+        let t = shapes.firstIndex { $0.0 == k }!
+        if dst[1 * cc + 0] != value(t, 0 * r + 1) { throw CheckpointError(.invalidArgument, file: path, "transposed \(k) mismatch") }
+    }
+    let dt = now() - t0
+    return String(format: "(%d Linear weights read as [out, in] views of [in, out]: %.0f MB at %.2f GB/s)", linear.count, Double(bytes) / 1e6, Double(bytes) / dt / 1e9)
 }
 phase("keep") {
     let c = try opened()

@@ -13,12 +13,11 @@ func nextSeed(_ state: inout UInt64) -> UInt64 {
     return z ^ (z >> 31)
 }
 
-/// A Linear `in → out` with weights ~ N(0, 0.02²) and zero bias (the reference's `_init_weights`
-/// uses a truncated normal with std 0.02).
+/// A Linear `in → out` with RAMNN's default (PyTorch-like uniform) random initialisation.
+/// (The reference re-initialises with a truncated normal, std 0.02; random weights only matter
+/// for benchmarks and as a training start, and every RAM model is fine-tuned from a checkpoint.)
 func makeLinear(_ inFeatures: Int, _ outFeatures: Int, bias: Bool, seed: inout UInt64) -> Linear {
-    let layer = Linear(inFeatures, outFeatures, bias: bias, seed: nextSeed(&seed))
-    layer.weight.value = Tensor.randn([outFeatures, inFeatures], std: 0.02, seed: nextSeed(&seed))
-    return layer
+    Linear(inFeatures, outFeatures, bias: bias, seed: nextSeed(&seed))
 }
 
 func makeLayerNorm(_ dim: Int, eps: Float) -> LayerNorm {
@@ -26,9 +25,7 @@ func makeLayerNorm(_ dim: Int, eps: Float) -> LayerNorm {
 }
 
 func makeConv2dPatch(_ inChannels: Int, _ outChannels: Int, patch: Int, seed: inout UInt64) -> Conv2dPatch {
-    let conv = Conv2dPatch(inChannels, outChannels, patch: patch, seed: nextSeed(&seed))
-    conv.weight.value = Tensor.randn([outChannels, inChannels, patch, patch], std: 0.02, seed: nextSeed(&seed))
-    return conv
+    Conv2dPatch(inChannels, outChannels, patch: patch, seed: nextSeed(&seed))
 }
 
 /// `[B, C, S, S]` → patch tokens `[B, (S/p)², O]` in raster order (the reference's

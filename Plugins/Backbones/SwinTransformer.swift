@@ -51,7 +51,8 @@ public final class WindowAttention: Module {
         super.init()
     }
 
-    /// The relative position bias `[heads, N, N]` gathered from the table.
+    /// The relative position bias `[heads, N, N]` gathered from the table (differentiable
+    /// with respect to the table).
     public func relativePositionBias() -> Tensor {
         let n = window * window
         // [N, N, heads] → [heads, N, N]
@@ -239,8 +240,8 @@ public final class SwinTransformer: Module, Backbone {
     public let config: SwinConfig
     public var outputDim: Int { config.numFeatures }
 
-    /// Builds the architecture with random weights (truncated-normal-like, std 0.02; LayerNorms
-    /// at 1 and 0), deterministic for a given `seed`.
+    /// Builds the architecture with random weights (Linear/conv: RAMNN's uniform init; the
+    /// relative position tables N(0, 0.02²); LayerNorms at 1 and 0), deterministic for `seed`.
     /// - Throws: `BackboneConfigError` when `config` fails `SwinConfig.validate`.
     public init(config: SwinConfig, seed: UInt64 = 0) throws {
         try config.validate()

@@ -104,7 +104,8 @@ public final class VisionTransformer: Module, Backbone {
     public let config: ViTConfig
     public var outputDim: Int { config.embedDim }
 
-    /// Builds the architecture with random weights (std 0.02), deterministic for `seed`.
+    /// Builds the architecture with random weights (Linear/conv: RAMNN's uniform init; `cls_token`,
+    /// `pos_embed` N(0, 0.02²)), deterministic for `seed`.
     /// - Throws: `BackboneConfigError` when `config` fails `ViTConfig.validate`.
     public init(config: ViTConfig, seed: UInt64 = 0) throws {
         try config.validate()

@@ -49,6 +49,8 @@ enum RAMLoader {
                 p.value = Tensor(shape: p.shape, scalars: r)
             } else if let td = s.tensors[name] {
                 p.value = try tensor(from: td, shape: p.shape)
+                // The file's pages are not needed again: keep the resident set to one copy.
+                td.storage.store.evict(td.storage.start, td.storage.count)
             } else { continue }
             copied += 1
         }

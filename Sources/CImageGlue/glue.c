@@ -27,7 +27,8 @@ void ramimg_free(ramimg_result *r) {
 void ramimg_free_buffer(void *p) { free(p); }
 
 static int too_large(int64_t w, int64_t h, int64_t max_pixels) {
-    return max_pixels > 0 && w * h > max_pixels;
+    if (max_pixels <= 0 || w <= 0 || h <= 0) return 0;
+    return h > max_pixels / w || w * h > max_pixels;   // no overflow for w, h < 2^32
 }
 
 // ---------------------------------------------------------------- JPEG
@@ -51,53 +52,69 @@ static void glue_jpeg_emit_message(j_common_ptr cinfo, int level) {
 
 static void glue_jpeg_output_message(j_common_ptr cinfo) { (void)cinfo; }
 
-int ramimg_decode_jpeg(const uint8_t *data, size_t size, int64_t max_pixels, ramimg_result *out) {
+struct ramimg_jpeg {
+    struct jpeg_decompress_struct cinfo;
+    glue_jpeg_error jerr;
+};
+
+static void jpeg_message(ramimg_jpeg *j, char *dst, size_t cap) {
+    char buffer[JMSG_LENGTH_MAX];
+    (*j->cinfo.err->format_message)((j_common_ptr)&j->cinfo, buffer);
+    set_message(dst, cap, buffer);
+}
+
+void ramimg_jpeg_close(ramimg_jpeg *j) {
+    if (!j) return;
+    jpeg_destroy_decompress(&j->cinfo);
+    free(j);
+}
+
+int ramimg_jpeg_open(const uint8_t *data, size_t size, int64_t max_pixels, ramimg_result *out,
+                     ramimg_jpeg **handle) {
     memset(out, 0, sizeof(*out));
     out->png_color_type = -1;
+    *handle = NULL;
     if (size == 0) {
         set_message(out->message, sizeof(out->message), "empty data");
         return RAMIMG_ERROR;
     }
-    struct jpeg_decompress_struct cinfo;
-    glue_jpeg_error jerr;
-    memset(&cinfo, 0, sizeof(cinfo));
-    memset(&jerr, 0, sizeof(jerr));
-    cinfo.err = jpeg_std_error(&jerr.pub);
-    jerr.pub.error_exit = glue_jpeg_error_exit;
-    jerr.pub.emit_message = glue_jpeg_emit_message;
-    jerr.pub.output_message = glue_jpeg_output_message;
-    // volatile: modified between setjmp and longjmp
-    uint8_t *volatile pixels = NULL;
-    if (setjmp(jerr.jump)) {
-        char buffer[JMSG_LENGTH_MAX];
-        (*cinfo.err->format_message)((j_common_ptr)&cinfo, buffer);
-        set_message(out->message, sizeof(out->message), buffer);
-        jpeg_destroy_decompress(&cinfo);
-        free(pixels);
-        ramimg_free(out);
-        out->pixels = NULL;
-        return jerr.saw_eof ? RAMIMG_TRUNCATED : RAMIMG_ERROR;
+    ramimg_jpeg *j = calloc(1, sizeof(ramimg_jpeg));
+    if (!j) {
+        set_message(out->message, sizeof(out->message), "out of memory");
+        return RAMIMG_NOMEM;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, (const unsigned char *)data, (unsigned long)size);
-    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
-    jpeg_read_header(&cinfo, TRUE);
-    if (jerr.saw_eof) {
+    j->cinfo.err = jpeg_std_error(&j->jerr.pub);
+    j->jerr.pub.error_exit = glue_jpeg_error_exit;
+    j->jerr.pub.emit_message = glue_jpeg_emit_message;
+    j->jerr.pub.output_message = glue_jpeg_output_message;
+    if (setjmp(j->jerr.jump)) {
+        jpeg_message(j, out->message, sizeof(out->message));
+        int code = j->jerr.saw_eof ? RAMIMG_TRUNCATED : RAMIMG_ERROR;
+        ramimg_jpeg_close(j);
+        ramimg_free(out);
+        return code;
+    }
+    jpeg_create_decompress(&j->cinfo);
+    jpeg_mem_src(&j->cinfo, (const unsigned char *)data, (unsigned long)size);
+    jpeg_save_markers(&j->cinfo, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_read_header(&j->cinfo, TRUE);
+    if (j->jerr.saw_eof) {
         set_message(out->message, sizeof(out->message), "the data ends inside the JPEG header");
-        jpeg_destroy_decompress(&cinfo);
+        ramimg_jpeg_close(j);
         return RAMIMG_TRUNCATED;
     }
-    if (too_large(cinfo.image_width, cinfo.image_height, max_pixels)) {
-        out->width = (int)cinfo.image_width;
-        out->height = (int)cinfo.image_height;
+    struct jpeg_decompress_struct *cinfo = &j->cinfo;
+    if (too_large(cinfo->image_width, cinfo->image_height, max_pixels)) {
+        out->width = (int)cinfo->image_width;
+        out->height = (int)cinfo->image_height;
         snprintf(out->message, sizeof(out->message), "%u x %u = %lld pixels is over the limit of %lld",
-                 cinfo.image_width, cinfo.image_height,
-                 (long long)cinfo.image_width * (long long)cinfo.image_height, (long long)max_pixels);
-        jpeg_destroy_decompress(&cinfo);
+                 cinfo->image_width, cinfo->image_height,
+                 (long long)cinfo->image_width * (long long)cinfo->image_height, (long long)max_pixels);
+        ramimg_jpeg_close(j);
         return RAMIMG_TOO_LARGE;
     }
     // EXIF (APP1 "Exif\0\0" + TIFF structure)
-    for (jpeg_saved_marker_ptr m = cinfo.marker_list; m; m = m->next) {
+    for (jpeg_saved_marker_ptr m = cinfo->marker_list; m; m = m->next) {
         if (m->marker == JPEG_APP0 + 1 && m->data_length > 6 && memcmp(m->data, "Exif\0\0", 6) == 0) {
             size_t n = m->data_length - 6;
             out->exif = malloc(n);
@@ -108,54 +125,85 @@ int ramimg_decode_jpeg(const uint8_t *data, size_t size, int64_t max_pixels, ram
             break;
         }
     }
-    switch (cinfo.jpeg_color_space) {
+    switch (cinfo->jpeg_color_space) {
         case JCS_GRAYSCALE:
-            cinfo.out_color_space = JCS_GRAYSCALE;
+            cinfo->out_color_space = JCS_GRAYSCALE;
             out->color = RAMIMG_GRAY;
             break;
         case JCS_CMYK:
         case JCS_YCCK:
-            cinfo.out_color_space = JCS_CMYK;
+            cinfo->out_color_space = JCS_CMYK;
             out->color = RAMIMG_CMYK;
             break;
         default:
-            cinfo.out_color_space = JCS_RGB;
+            cinfo->out_color_space = JCS_RGB;
             out->color = RAMIMG_RGB;
             break;
     }
-    jpeg_start_decompress(&cinfo);
-    int w = (int)cinfo.output_width, h = (int)cinfo.output_height, c = cinfo.output_components;
-    size_t stride = (size_t)w * (size_t)c;
-    pixels = malloc(stride * (size_t)h);
-    if (!pixels) {
-        set_message(out->message, sizeof(out->message), "out of memory");
-        jpeg_destroy_decompress(&cinfo);
-        ramimg_free(out);
-        return RAMIMG_NOMEM;
+    // (progressive files are read whole here)
+    jpeg_start_decompress(cinfo);
+    out->width = (int)cinfo->output_width;
+    out->height = (int)cinfo->output_height;
+    out->channels = cinfo->output_components;
+    out->bit_depth = 8;
+    *handle = j;
+    return RAMIMG_OK;
+}
+
+int ramimg_jpeg_read(ramimg_jpeg *j, uint8_t *dst, size_t dst_size, ramimg_result *out) {
+    struct jpeg_decompress_struct *cinfo = &j->cinfo;
+    size_t stride = (size_t)cinfo->output_width * (size_t)cinfo->output_components;
+    if (dst_size < stride * (size_t)cinfo->output_height) {
+        set_message(out->message, sizeof(out->message), "destination buffer too small");
+        ramimg_jpeg_close(j);
+        return RAMIMG_ERROR;
     }
-    while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW row = pixels + (size_t)cinfo.output_scanline * stride;
-        jpeg_read_scanlines(&cinfo, &row, 1);
-        if (jerr.saw_eof) break;
+    if (setjmp(j->jerr.jump)) {
+        jpeg_message(j, out->message, sizeof(out->message));
+        int code = j->jerr.saw_eof ? RAMIMG_TRUNCATED : RAMIMG_ERROR;
+        ramimg_jpeg_close(j);
+        return code;
     }
-    if (jerr.saw_eof) {
+    if (!j->jerr.saw_eof) {
+        while (cinfo->output_scanline < cinfo->output_height) {
+            JSAMPROW row = dst + (size_t)cinfo->output_scanline * stride;
+            jpeg_read_scanlines(cinfo, &row, 1);
+            if (j->jerr.saw_eof) break;
+        }
+    }
+    if (j->jerr.saw_eof) {
         snprintf(out->message, sizeof(out->message),
                  "the data ends before the image does (decoded %u of %u rows)",
-                 cinfo.output_scanline, cinfo.output_height);
-        jpeg_destroy_decompress(&cinfo);
-        free(pixels);
-        ramimg_free(out);
+                 cinfo->output_scanline, cinfo->output_height);
+        ramimg_jpeg_close(j);
         return RAMIMG_TRUNCATED;
     }
     // Every row is decoded: anything after the last scan (EOI, trailing junk) is not needed, so
-    // the file is not read further (Pillow also stops once it has the rows).
-    jpeg_abort_decompress(&cinfo);
-    jpeg_destroy_decompress(&cinfo);
+    // the file is not read further.
+    jpeg_abort_decompress(cinfo);
+    ramimg_jpeg_close(j);
+    return RAMIMG_OK;
+}
+
+int ramimg_decode_jpeg(const uint8_t *data, size_t size, int64_t max_pixels, ramimg_result *out) {
+    ramimg_jpeg *j = NULL;
+    int code = ramimg_jpeg_open(data, size, max_pixels, out, &j);
+    if (code != RAMIMG_OK) return code;
+    size_t n = (size_t)out->width * (size_t)out->height * (size_t)out->channels;
+    uint8_t *pixels = malloc(n ? n : 1);
+    if (!pixels) {
+        ramimg_jpeg_close(j);
+        ramimg_free(out);
+        set_message(out->message, sizeof(out->message), "out of memory");
+        return RAMIMG_NOMEM;
+    }
+    code = ramimg_jpeg_read(j, pixels, n, out);
+    if (code != RAMIMG_OK) {
+        free(pixels);
+        ramimg_free(out);
+        return code;
+    }
     out->pixels = pixels;
-    out->width = w;
-    out->height = h;
-    out->channels = c;
-    out->bit_depth = 8;
     return RAMIMG_OK;
 }
 
@@ -197,11 +245,13 @@ int ramimg_encode_jpeg(const uint8_t *pixels, int width, int height, int color, 
     int channels;
     switch (color) {
         case RAMIMG_GRAY: cinfo.in_color_space = JCS_GRAYSCALE; channels = 1; break;
-        case RAMIMG_CMYK: cinfo.in_color_space = JCS_CMYK; channels = 4; break;
+        case RAMIMG_CMYK:
+        case RAMIMG_YCCK: cinfo.in_color_space = JCS_CMYK; channels = 4; break;
         default: cinfo.in_color_space = JCS_RGB; channels = 3; break;
     }
     cinfo.input_components = channels;
     jpeg_set_defaults(&cinfo);
+    if (color == RAMIMG_YCCK) jpeg_set_colorspace(&cinfo, JCS_YCCK);
     jpeg_set_quality(&cinfo, quality, TRUE);
     if (progressive) jpeg_simple_progression(&cinfo);
     jpeg_start_compress(&cinfo, TRUE);

@@ -1,8 +1,12 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+let posixWrite = Glibc.write
+func posixCreate(_ path: String) -> Int32 { Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
 #elseif canImport(Darwin)
 import Darwin
+let posixWrite = Darwin.write
+func posixCreate(_ path: String) -> Int32 { Darwin.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
 #endif
 
 /// Read-only bytes that tensors point into: either a whole file mapped with `mmap` (so opening a

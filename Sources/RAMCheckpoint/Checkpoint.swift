@@ -63,8 +63,12 @@ public enum Checkpoint {
 
     /// Like `load`, with the format, key order, ignored entries and shared storages.
     public static func open(_ url: URL) throws -> CheckpointContents {
-        let store = try ByteStore.map(url)
-        let file = url.path
+        try read(try ByteStore.map(url))
+    }
+
+    /// Parses a checkpoint held in `store` (mapped file or memory); `store.origin` names it in errors.
+    static func read(_ store: ByteStore) throws -> CheckpointContents {
+        let file = store.origin
         if ZipArchive.isZip(store) {
             return try TorchZip.read(store)
         }

@@ -157,7 +157,8 @@ struct Unpickler {
         var marks: [Int] = []
 
         @inline(__always) func need(_ k: Int) throws {
-            if k < 0 || pos + k > n {
+            if k < 0 { throw err("negative length \(k)", at: pos) }
+            if k > n - pos {
                 throw CheckpointError(.truncated, file: file, "\(context) ends early: needed \(k) more bytes at byte \(pos) of \(n)")
             }
         }
@@ -497,13 +498,16 @@ extension NPArray {
         guard let d = map[code] else {
             throw CheckpointError(.unsupportedDType, file: file, "numpy array '\(name)' has dtype '\(dt.code)', expected one of f4 f2 f8 i8 i4 i2 i1 u1 b1")
         }
+        guard let numel = TensorData.elementCount(shape) else {
+            throw CheckpointError(.malformedPickle, file: file, "numpy array '\(name)': shape \(shape) is negative or has more than 2^40 elements")
+        }
         var strides = TensorData.contiguousStrides(shape)
         if fortranOrder {
             var acc = 1
-            for i in 0..<shape.count { strides[i] = acc; acc *= max(shape[i], 1) }
+            for i in 0..<shape.count { strides[i] = acc; acc = acc &* max(shape[i], 1) }
         }
         let t = TensorData(dtype: d, shape: shape, strides: strides, storageKey: name, offset: 0, storage: bytes)
-        let need = shape.reduce(1, *) * d.itemSize
+        let need = numel * d.itemSize
         if bytes.count != need {
             throw CheckpointError(.storageTooShort, file: file,
                 "numpy array '\(name)' (shape \(shape), \(d)) needs \(need) bytes but its data holds \(bytes.count)")

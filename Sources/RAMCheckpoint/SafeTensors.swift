@@ -66,7 +66,10 @@ public enum SafeTensors {
                 return i
             }
             let (b, e) = (offs[0], offs[1])
-            let need = shape.reduce(1, *) * dtype.itemSize
+            guard let numel = TensorData.elementCount(shape) else {
+                throw bad("tensor '\(name)': shape \(shape) has more than 2^40 elements")
+            }
+            let need = numel * dtype.itemSize
             guard e >= b, e - b == need else {
                 throw CheckpointError(.storageTooShort, file: file, "tensor '\(name)' (shape \(shape), \(dts)) needs \(need) bytes but data_offsets [\(b), \(e)] give \(e - b)")
             }
@@ -87,8 +90,8 @@ public enum SafeTensors {
     /// Keys are written in sorted order; `floats.count` must equal the product of `shape`.
     /// - Throws: `.invalidArgument` (count ≠ shape), `.writeFailed` (naming the path and the OS error).
     public static func write(_ tensors: [String: (shape: [Int], floats: [Float])], metadata: [String: String] = [:], to url: URL) throws {
-        for (k, t) in tensors where t.shape.reduce(1, *) != t.floats.count {
-            throw CheckpointError(.invalidArgument, file: url.path, "tensor '\(k)': shape \(t.shape) holds \(t.shape.reduce(1, *)) elements but \(t.floats.count) floats were given")
+        for (k, t) in tensors where TensorData.elementCount(t.shape) != t.floats.count {
+            throw CheckpointError(.invalidArgument, file: url.path, "tensor '\(k)': shape \(t.shape) does not hold the \(t.floats.count) floats given")
         }
         let items = tensors.keys.sorted().map { k -> Item in
             let t = tensors[k]!
@@ -167,34 +170,46 @@ public enum AtomicFile {
     /// Calls `body` with a sink that appends bytes; on success renames the temporary file onto `url`,
     /// on any error removes it and rethrows. Throws `.writeFailed` naming the path and the OS error.
     public static func write(to url: URL, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        try writeFD(to: url) { fd, path in
+            try body { try writeAll(fd, $0, path: path) }
+        }
+    }
+
+    /// Writes all of `buf` to `fd` (retrying short writes and EINTR).
+    static func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer, path: String) throws {
+        var p = buf.baseAddress, left = buf.count
+        while left > 0, let q = p {
+            let w = posixWrite(fd, q, min(left, 1 << 30))
+            if w < 0 {
+                if errno == EINTR { continue }
+                throw CheckpointError(.writeFailed, file: path, "write failed: \(String(cString: strerror(errno)))")
+            }
+            left -= w; p = q + w
+        }
+    }
+
+    /// Like `write(to:_:)` but hands the body the raw descriptor (for writers that patch earlier bytes).
+    static func writeFD(to url: URL, _ body: (Int32, String) throws -> Void) throws {
         let path = url.path
         let dir = url.deletingLastPathComponent().path
         let tmp = "\(dir)/.\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        let fd = posixCreate(tmp)
         if fd < 0 {
             throw CheckpointError(.writeFailed, file: path, "cannot create temporary file \(tmp): \(String(cString: strerror(errno)))")
         }
-        var ok = false
-        defer { if !ok { close(fd); unlink(tmp) } }
-        try body { buf in
-            var p = buf.baseAddress
-            var left = buf.count
-            while left > 0, let q = p {
-                let w = Glibc.write(fd, q, min(left, 1 << 30))
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    throw CheckpointError(.writeFailed, file: path, "write failed: \(String(cString: strerror(errno)))")
-                }
-                left -= w; p = q + w
+        var closed = false
+        do {
+            try body(fd, path)
+            if fsync(fd) != 0 { throw CheckpointError(.writeFailed, file: path, "fsync failed: \(String(cString: strerror(errno)))") }
+            closed = true
+            if close(fd) != 0 { throw CheckpointError(.writeFailed, file: path, "close failed: \(String(cString: strerror(errno)))") }
+            if rename(tmp, path) != 0 {
+                throw CheckpointError(.writeFailed, file: path, "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
             }
+        } catch {
+            if !closed { close(fd) }
+            unlink(tmp)
+            throw error
         }
-        if fsync(fd) != 0 { throw CheckpointError(.writeFailed, file: path, "fsync failed: \(String(cString: strerror(errno)))") }
-        if close(fd) != 0 { throw CheckpointError(.writeFailed, file: path, "close failed: \(String(cString: strerror(errno)))") }
-        if rename(tmp, path) != 0 {
-            let e = errno
-            unlink(tmp); ok = true
-            throw CheckpointError(.writeFailed, file: path, "cannot rename the temporary file into place: \(String(cString: strerror(e)))")
-        }
-        ok = true
     }
 }

@@ -73,11 +73,29 @@ public struct TensorData: @unchecked Sendable {
     /// Elements the storage holds.
     public var storageCount: Int { storage.count / dtype.itemSize }
 
+    /// Row-major strides for `shape` (wrapping arithmetic: meaningful only when
+    /// `elementCount(shape)` is not nil).
     public static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var s = [Int](repeating: 1, count: shape.count)
         var acc = 1
-        for i in stride(from: shape.count - 1, through: 0, by: -1) { s[i] = acc; acc *= max(shape[i], 1) }
+        for i in stride(from: shape.count - 1, through: 0, by: -1) { s[i] = acc; acc = acc &* max(shape[i], 1) }
         return s
+    }
+
+    /// Largest element count accepted from a file (2⁴⁰): beyond it a header is corrupt or hostile.
+    public static let maxElements = 1 << 40
+
+    /// The product of `shape`, or nil when a size is negative or the product exceeds `maxElements`.
+    public static func elementCount(_ shape: [Int]) -> Int? {
+        if shape.contains(where: { $0 < 0 }) { return nil }
+        if shape.contains(0) { return 0 }
+        var acc = 1
+        for d in shape {
+            let (m, o) = acc.multipliedReportingOverflow(by: d)
+            if o || m > maxElements { return nil }
+            acc = m
+        }
+        return acc
     }
 
     /// True when the elements are in row-major order without gaps (axes of size 1 are ignored).
@@ -96,8 +114,8 @@ public struct TensorData: @unchecked Sendable {
         guard shape.count == strides.count else {
             throw CheckpointError(.malformedPickle, file: file, "tensor '\(name)': shape \(shape) and strides \(strides) differ in rank")
         }
-        if shape.contains(where: { $0 < 0 }) || offset < 0 {
-            throw CheckpointError(.malformedPickle, file: file, "tensor '\(name)': negative size or offset (shape \(shape), offset \(offset))")
+        if TensorData.elementCount(shape) == nil || offset < 0 {
+            throw CheckpointError(.malformedPickle, file: file, "tensor '\(name)': shape \(shape) / offset \(offset) is negative or has more than 2^40 elements")
         }
         if count == 0 { return }
         var last = offset
@@ -121,7 +139,7 @@ public struct TensorData: @unchecked Sendable {
         try validate(name: storageKey, file: storage.store.origin)
         let n = count
         return [Float](unsafeUninitializedCapacity: n) { buf, initialized in
-            convert(into: buf.baseAddress!, count: n)
+            if n > 0, let p = buf.baseAddress { convert(into: p, count: n) }
             initialized = n
         }
     }
@@ -130,6 +148,7 @@ public struct TensorData: @unchecked Sendable {
     /// (`count` elements) — for callers that own the destination memory (no extra copy).
     public func floats(into destination: UnsafeMutableBufferPointer<Float>) throws {
         try validate(name: storageKey, file: storage.store.origin)
+        if count == 0 { return }
         guard destination.count >= count, let d = destination.baseAddress else {
             throw CheckpointError(.invalidArgument, file: storage.store.origin, "destination holds \(destination.count) floats, tensor has \(count)")
         }
@@ -193,6 +212,25 @@ public struct TensorData: @unchecked Sendable {
         if n == 0 { return }
         if dtype == .float32 && isContiguous {
             UnsafeMutableRawPointer(d).copyMemory(from: src + offset * 4, byteCount: n * 4)
+            return
+        }
+        if dtype == .float32 && shape.count == 2 {
+            // Strided 2-D (Paddle's transposed Linear weights): copy in 32×32 blocks so that both
+            // the reads and the writes stay within a few cache lines.
+            let rows = shape[0], cols = shape[1], s0 = strides[0], s1 = strides[1]
+            let b = src + offset * 4
+            let blk = 32
+            for i0 in stride(from: 0, to: rows, by: blk) {
+                let i1 = min(i0 + blk, rows)
+                for j0 in stride(from: 0, to: cols, by: blk) {
+                    let j1 = min(j0 + blk, cols)
+                    for i in i0..<i1 {
+                        for j in j0..<j1 {
+                            d[i * cols + j] = Float(bitPattern: UInt32(littleEndian: b.loadUnaligned(fromByteOffset: (i * s0 + j * s1) * 4, as: UInt32.self)))
+                        }
+                    }
+                }
+            }
             return
         }
         var i = 0

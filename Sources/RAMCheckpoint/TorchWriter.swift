@@ -36,15 +36,10 @@ struct ZipWriter {
 
     init(fd: Int32, path: String) { self.fd = fd; self.path = path }
 
-    private func writeAll(_ buf: UnsafeRawBufferPointer) throws {
-        var p = buf.baseAddress, left = buf.count
-        while left > 0, let q = p {
-            let w = Glibc.write(fd, q, min(left, 1 << 30))
-            if w < 0 { if errno == EINTR { continue }; throw CheckpointError(.writeFailed, file: path, "write failed: \(String(cString: strerror(errno)))") }
-            left -= w; p = q + w
-        }
+    private mutating func emit(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
+        offset += bytes.count
     }
-    private mutating func emit(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try writeAll($0) }; offset += bytes.count }
 
     /// Adds an entry of `size` bytes; `body` is called with a sink and must deliver exactly `size` bytes.
     mutating func addEntry(_ name: String, size: Int, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
@@ -72,12 +67,7 @@ struct ZipWriter {
         try body { buf in
             crc.update(buf)
             written += buf.count
-            var p = buf.baseAddress, left = buf.count
-            while left > 0, let q = p {
-                let w = Glibc.write(fdc, q, min(left, 1 << 30))
-                if w < 0 { if errno == EINTR { continue }; throw CheckpointError(.writeFailed, file: pathc, "write failed: \(String(cString: strerror(errno)))") }
-                left -= w; p = q + w
-            }
+            try AtomicFile.writeAll(fdc, buf, path: pathc)
         }
         guard written == size else {
             throw CheckpointError(.writeFailed, file: path, "zip entry '\(name)': \(written) bytes written, \(size) declared")
@@ -168,8 +158,8 @@ public enum TorchCheckpointWriter {
     /// 4 MiB chunks, so memory stays small whatever the checkpoint's size.
     /// - Throws: `.writeFailed` naming the path and OS error; `.invalidArgument` for negative sizes.
     public static func write(_ entries: [Entry], archiveName: String = "archive", to url: URL) throws {
-        for e in entries where e.shape.contains(where: { $0 < 0 }) {
-            throw CheckpointError(.invalidArgument, file: url.path, "tensor '\(e.name)' has a negative size in \(e.shape)")
+        for e in entries where TensorData.elementCount(e.shape) == nil {
+            throw CheckpointError(.invalidArgument, file: url.path, "tensor '\(e.name)': shape \(e.shape) is negative or has more than 2^40 elements")
         }
         var p = PickleWriter()
         p.op(0x7D)                        // EMPTY_DICT
@@ -222,29 +212,5 @@ public enum TorchCheckpointWriter {
             try zip.addEntry("\(a)/.data/serialization_id", bytes: Array(String(repeating: "0", count: 40).utf8))
             try zip.finish()
         }
-    }
-}
-
-extension AtomicFile {
-    /// Like `write(to:_:)` but hands the body the raw descriptor (for writers that patch earlier bytes).
-    static func writeFD(to url: URL, _ body: (Int32, String) throws -> Void) throws {
-        let path = url.path
-        let dir = url.deletingLastPathComponent().path
-        let tmp = "\(dir)/.\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        if fd < 0 {
-            throw CheckpointError(.writeFailed, file: path, "cannot create temporary file \(tmp): \(String(cString: strerror(errno)))")
-        }
-        var ok = false
-        defer { if !ok { close(fd); unlink(tmp) } }
-        try body(fd, path)
-        if fsync(fd) != 0 { throw CheckpointError(.writeFailed, file: path, "fsync failed: \(String(cString: strerror(errno)))") }
-        if close(fd) != 0 { ok = true; unlink(tmp); throw CheckpointError(.writeFailed, file: path, "close failed: \(String(cString: strerror(errno)))") }
-        if rename(tmp, path) != 0 {
-            let e = errno
-            unlink(tmp); ok = true
-            throw CheckpointError(.writeFailed, file: path, "cannot rename the temporary file into place: \(String(cString: strerror(e)))")
-        }
-        ok = true
     }
 }

@@ -55,7 +55,7 @@ struct ZipArchive {
             guard loc >= 0, store.load(UInt32.self, at: loc) == 0x0706_4b50 else {
                 throw fail("zip64 archive without a zip64 end-of-central-directory locator")
             }
-            let rec = Int(store.load(UInt64.self, at: loc + 8))
+            let rec = Int(clamping: store.load(UInt64.self, at: loc + 8))
             guard store.contains(rec, 56), store.load(UInt32.self, at: rec) == 0x0606_4b50 else {
                 throw fail("zip64 end-of-central-directory record not found at offset \(rec)")
             }

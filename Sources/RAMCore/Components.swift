@@ -33,6 +33,14 @@ public protocol Backbone: Module {
     /// C, the width of the output tokens.
     var outputDim: Int { get }
     func forward(_ images: Tensor) -> Tensor
+    /// Throws a message naming the expected `[B, 3, S, S]` when `shape` is not an input this
+    /// encoder accepts (`forward` traps on those). Added by the backbones engineer; the default
+    /// accepts everything.
+    func checkInput(_ shape: [Int]) throws
+}
+
+extension Backbone {
+    public func checkInput(_ shape: [Int]) throws {}
 }
 
 /// What a tagging model returns for a batch.

@@ -1,4 +1,6 @@
-import CImageGlue
+// Implementation-only: the C glue is private to RAMImage (no C type appears in a public or stored
+// declaration), so modules and plugins built against RAMImage do not need CImageGlue's headers.
+@_implementationOnly import CImageGlue
 import Foundation
 
 /// How to decode an image file. Defaults are what a user wants; `exifTranspose = false`
@@ -73,13 +75,38 @@ public func decodeImageWithInfo(_ bytes: [UInt8], file: String = "<memory>",
     let format = try sniffFormat(bytes, file: file)
     var result = ramimg_result()
     let limit = Int64(options.maxPixels ?? 0)
+    // A JPEG decoding to RGB is read straight into the Swift array (no second full-size buffer).
+    var direct: [UInt8]? = nil
     let code: Int32 = bytes.withUnsafeBufferPointer { buf in
         switch format {
-        case .jpeg: return ramimg_decode_jpeg(buf.baseAddress, buf.count, limit, &result)
+        case .jpeg:
+            var handle: OpaquePointer? = nil
+            let open = ramimg_jpeg_open(buf.baseAddress, buf.count, limit, &result, &handle)
+            guard open == Int32(RAMIMG_OK), let h = handle else { return open }
+            let n = Int(result.width) * Int(result.height) * Int(result.channels)
+            if result.channels == 3 {
+                var code = Int32(RAMIMG_OK)
+                direct = [UInt8](unsafeUninitializedCapacity: n) { dst, count in
+                    code = ramimg_jpeg_read(h, dst.baseAddress, n, &result)
+                    count = n   // UInt8 is trivial; the array is dropped when code != OK
+                }
+                return code
+            }
+            let pixels = UnsafeMutablePointer<UInt8>.allocate(capacity: max(n, 1))
+            let code = ramimg_jpeg_read(h, pixels, n, &result)
+            if code == Int32(RAMIMG_OK) { result.pixels = pixels } else { pixels.deallocate() }
+            return code
         case .png: return ramimg_decode_png(buf.baseAddress, buf.count, limit, &result)
         }
     }
-    defer { ramimg_free(&result) }
+    defer {
+        // pixels from the two-step JPEG path were allocated in Swift; the rest by the C glue
+        if format == .jpeg, let p = result.pixels {
+            p.deallocate()
+            result.pixels = nil
+        }
+        ramimg_free(&result)
+    }
     let message = withUnsafeBytes(of: result.message) { raw -> String in
         let chars = raw.prefix { $0 != 0 }
         return String(decoding: chars, as: UTF8.self)
@@ -96,45 +123,19 @@ public func decodeImageWithInfo(_ bytes: [UInt8], file: String = "<memory>",
     default:
         throw ImageError.corrupt(file: file, detail: "\(format.rawValue.uppercased()): \(message)")
     }
-    guard let pixelsPtr = result.pixels else {
-        throw ImageError.corrupt(file: file, detail: "the decoder returned no pixels")
-    }
     let w = Int(result.width), h = Int(result.height), c = Int(result.channels)
     let n = w * h
-    let src = UnsafeBufferPointer(start: pixelsPtr, count: n * c)
     let color = Int32(result.color)
     var rgb: [UInt8]
-    if c == 3 {
-        rgb = Array(src)   // already RGB: one copy
+    if let d = direct {
+        rgb = d
+    } else if c == 3, let p = result.pixels {
+        rgb = Array(UnsafeBufferPointer(start: p, count: n * 3))   // already RGB: one copy
     } else {
-      rgb = [UInt8](repeating: 0, count: n * 3)
-      rgb.withUnsafeMutableBufferPointer { dst in
-        switch color {
-        case Int32(RAMIMG_GRAY), Int32(RAMIMG_GRAYA):
-            for i in 0..<n {
-                let g = src[i * c]
-                dst[i * 3] = g; dst[i * 3 + 1] = g; dst[i * 3 + 2] = g
-            }
-        case Int32(RAMIMG_CMYK):
-            // libjpeg returns the stored values; Pillow reads CMYK JPEGs as "CMYK;I" (Adobe
-            // polarity: stored = 255 - ink), then convert("RGB") computes
-            // nk = 255 - K; out = nk - round(C·nk / 255) with Pillow's MULDIV255.
-            for i in 0..<n {
-                let k = 255 - Int(src[i * 4 + 3])
-                let nk = 255 - k
-                for ch in 0..<3 {
-                    let ink = 255 - Int(src[i * 4 + ch])
-                    let t = ink * nk + 128
-                    let mul = ((t >> 8) + t) >> 8
-                    dst[i * 3 + ch] = UInt8(clamping: nk - mul)
-                }
-            }
-        default: // RGB / RGBA: drop alpha
-            for i in 0..<n {
-                dst[i * 3] = src[i * c]; dst[i * 3 + 1] = src[i * c + 1]; dst[i * 3 + 2] = src[i * c + 2]
-            }
+        guard let p = result.pixels else {
+            throw ImageError.corrupt(file: file, detail: "the decoder returned no pixels")
         }
-      }
+        rgb = convertToRGB(UnsafeBufferPointer(start: p, count: n * c), pixels: n, channels: c, color: color)
     }
     var orientation = 1
     if let exif = result.exif, result.exif_size > 0 {
@@ -159,6 +160,38 @@ public func decodeImageWithInfo(_ bytes: [UInt8], file: String = "<memory>",
     }
     let info = DecodedInfo(format: format, mode: mode, bitDepth: Int(result.bit_depth), orientation: orientation)
     return (image, info)
+}
+
+/// PIL's `convert("RGB")` of decoded samples: gray replicated, alpha dropped, CMYK converted.
+private func convertToRGB(_ src: UnsafeBufferPointer<UInt8>, pixels n: Int, channels c: Int, color: Int32) -> [UInt8] {
+    var rgb = [UInt8](repeating: 0, count: n * 3)
+    rgb.withUnsafeMutableBufferPointer { dst in
+        switch color {
+        case Int32(RAMIMG_GRAY), Int32(RAMIMG_GRAYA):
+            for i in 0..<n {
+                let g = src[i * c]
+                dst[i * 3] = g; dst[i * 3 + 1] = g; dst[i * 3 + 2] = g
+            }
+        case Int32(RAMIMG_CMYK):
+            // libjpeg returns the stored values; Pillow reads CMYK JPEGs as "CMYK;I" (Adobe
+            // polarity: stored = 255 - ink), then convert("RGB") (Convert.c cmyk2rgb) computes
+            // nk = 255 - K; out = nk - round(C·nk / 255) with Pillow's MULDIV255 rounding.
+            for i in 0..<n {
+                let nk = Int(src[i * 4 + 3])          // 255 - K_ink = the stored K
+                for ch in 0..<3 {
+                    let ink = 255 - Int(src[i * 4 + ch])
+                    let t = ink * nk + 128
+                    let mul = ((t >> 8) + t) >> 8
+                    dst[i * 3 + ch] = UInt8(clamping: nk - mul)
+                }
+            }
+        default: // RGB / RGBA: drop alpha
+            for i in 0..<n {
+                dst[i * 3] = src[i * c]; dst[i * 3 + 1] = src[i * c + 1]; dst[i * 3 + 2] = src[i * c + 2]
+            }
+        }
+    }
+    return rgb
 }
 
 /// Identifies JPEG / PNG by their signatures; anything else is a clear error.

@@ -1,21 +1,24 @@
-import CImageGlue
+// Implementation-only: the C glue is private to RAMImage (no C type appears in a public or stored
+// declaration), so modules and plugins built against RAMImage do not need CImageGlue's headers.
+@_implementationOnly import CImageGlue
 import Foundation
 
 /// Encodes an 8-bit HWC image as JPEG (libjpeg-turbo). 1 channel is written as grayscale,
-/// 3 as YCbCr, 4 as Adobe CMYK (the values are written as given: Adobe files store inverted ink).
+/// 3 as YCbCr, 4 as Adobe CMYK, or YCCK with `ycck: true` (the values are written as given:
+/// Adobe files store inverted ink).
 /// - Parameters:
 ///   - quality: 1...100. - progressive: write a progressive JPEG.
 ///   - exif: a TIFF-structured EXIF block (written as APP1 `"Exif\0\0" + exif`), or nil.
 /// - Throws: `ImageError.invalidArgument` for other layouts / channel counts, `.corrupt` when
 ///   libjpeg fails.
 public func encodeJPEG(_ image: Image, quality: Int = 95, progressive: Bool = false,
-                       exif: [UInt8]? = nil) throws -> [UInt8] {
+                       exif: [UInt8]? = nil, ycck: Bool = false) throws -> [UInt8] {
     let px = try image.requireBytesHWC("encodeJPEG")
     let color: Int32
     switch image.channels {
     case 1: color = Int32(RAMIMG_GRAY)
     case 3: color = Int32(RAMIMG_RGB)
-    case 4: color = Int32(RAMIMG_CMYK)
+    case 4: color = ycck ? Int32(RAMIMG_YCCK) : Int32(RAMIMG_CMYK)
     default: throw ImageError.invalidArgument("encodeJPEG: 1, 3 or 4 channels expected, got \(image.channels)")
     }
     guard (1...100).contains(quality) else {

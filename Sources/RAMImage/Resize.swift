@@ -125,6 +125,10 @@ public func resizePIL(_ image: Image, width: Int, height: Int, filter: ResampleF
         throw ImageError.invalidArgument("ResizeImage (pil): the input image is empty (\(image.width)x\(image.height))")
     }
     let b = box ?? (0, 0, Float(image.width), Float(image.height))
+    guard b.0 >= 0, b.1 >= 0, b.2 <= Float(image.width), b.3 <= Float(image.height), b.2 > b.0, b.3 > b.1 else {
+        throw ImageError.invalidArgument(
+            "ResizeImage (pil): box \(b) must lie within (0, 0, \(image.width), \(image.height)) with x1 > x0 and y1 > y0")
+    }
     if box == nil && width == image.width && height == image.height { return image }
     if filter == .nearest {
         return resizeNearestPIL(src, image: image, width: width, height: height, box: b)

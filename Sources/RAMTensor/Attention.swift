@@ -70,29 +70,81 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
     let LQ = lq!, LK = lk!, LV = lv!
     let blocks = B * H
     let work = Nq * Nk * (D + Dv)
+    // Small blocks (Swin windows, ViT / BERT heads) use the register-blocked kernel on a packed kᵀ;
+    // blocks whose operands exceed ~256 KB go to BLAS.
+    let useSmall = D * Nk <= 65536 && Nk * Dv <= 65536 && qs[3] == 1 && vs[3] == 1
+    // Rows of a block are processed in chunks of `chunk` query rows: scores for the chunk
+    // (≤ chunk × Nk floats, in L1), softmax, then ·v for those rows — so on the small-GEMM
+    // path the scores never leave L1. The BLAS path does a whole block at once.
+    let chunk = useSmall ? 24 : max(Nq, 1)
     let run = { (range: Range<Int>) in
-        let S = UnsafeMutablePointer<Float>.allocate(capacity: max(Nq * Nk, 1))
-        defer { S.deallocate() }
+        let S = UnsafeMutablePointer<Float>.allocate(capacity: max(min(chunk, Nq) * Nk, 1))
+        let KT = UnsafeMutablePointer<Float>.allocate(capacity: useSmall ? max(D * Nk, 1) : 1)
+        let inv = UnsafeMutablePointer<Float>.allocate(capacity: max(chunk, 1))
+        defer { S.deallocate(); KT.deallocate(); inv.deallocate() }
         for blk in range {
             let b = blk / H, h = blk % H
-            gemm(Nq, Nk, D, qp + b * qs[0] + h * qs[1], LQ, kp + b * ks[0] + h * ks[1], LK, S, ldc: Nk, alpha: scale)
-            let biasRow = bp.map { $0 + h * Nq * Nk }
-            let maskRow = mp.map { $0 + (b % M) * Nq * Nk }
+            let qb = qp + b * qs[0] + h * qs[1], kb = kp + b * ks[0] + h * ks[1], vb = vp + b * vs[0] + h * vs[1]
+            let ob = o + b * Nq * H * Dv + h * Dv
+            let biasBlock = bp.map { $0 + h * Nq * Nk }, maskBlock = mp.map { $0 + (b % M) * Nq * Nk }
             let padRow = pp.map { $0 + b * Nk }
-            for i in 0..<Nq {
-                let row = S + i * Nk
-                if let br = biasRow { let r = br + i * Nk; for j in 0..<Nk { row[j] += r[j] } }
-                if let mr = maskRow { let r = mr + i * Nk; for j in 0..<Nk { row[j] += r[j] } }
-                if let pr = padRow { for j in 0..<Nk { row[j] += pr[j] } }
-                softmaxRowInPlace(row, Nk)
+            if useSmall {
+                // kᵀ packed as [D, Nk].
+                let kr = ks[2], kc = ks[3]
+                for d in 0..<D {
+                    let src = kb + d * kc, dst = KT + d * Nk
+                    for j in 0..<Nk { dst[j] = src[j * kr] }
+                }
             }
-            gemm(Nq, Dv, Nk, S, MatLayout(trans: false, ld: max(Nk, 1)), vp + b * vs[0] + h * vs[1], LV,
-                 o + b * Nq * H * Dv + h * Dv, ldc: H * Dv)
+            var i0 = 0
+            while i0 < Nq {
+                let rows = min(chunk, Nq - i0)
+                let qc = qb + i0 * qs[2]
+                let bc = biasBlock.map { $0 + i0 * Nk }, mc = maskBlock.map { $0 + i0 * Nk }
+                // Scores: scale + bias + mask come out of the small-GEMM epilogue.
+                if useSmall {
+                    switch (bc, mc) {
+                    case let (bb?, mb?): smallGemm(rows, Nk, D, qc, qs[2], KT, Nk, S, Nk, ScaleAdd2Epilogue(alpha: scale, x: bb, y: mb, ldx: Nk))
+                    case let (bb?, nil): smallGemm(rows, Nk, D, qc, qs[2], KT, Nk, S, Nk, ScaleAddEpilogue(alpha: scale, x: bb, ldx: Nk))
+                    case let (nil, mb?): smallGemm(rows, Nk, D, qc, qs[2], KT, Nk, S, Nk, ScaleAddEpilogue(alpha: scale, x: mb, ldx: Nk))
+                    case (nil, nil): smallGemm(rows, Nk, D, qc, qs[2], KT, Nk, S, Nk, ScaleEpilogue(alpha: scale))
+                    }
+                } else {
+                    gemm(rows, Nk, D, qc, LQ, kb, LK, S, ldc: Nk, alpha: scale)
+                    for i in 0..<rows {
+                        let row = S + i * Nk
+                        if let bb = bc { let r = bb + i * Nk; for j in 0..<Nk { row[j] += r[j] } }
+                        if let mb = mc { let r = mb + i * Nk; for j in 0..<Nk { row[j] += r[j] } }
+                    }
+                }
+                // Softmax numerators and 1/Σ; the division is applied to the Dv-wide output rows.
+                for i in 0..<rows {
+                    let row = S + i * Nk
+                    if let pr = padRow { for j in 0..<Nk { row[j] += pr[j] } }
+                    let mx = rowMax(row, Nk)
+                    for j in 0..<Nk { row[j] = fexp(row[j] - mx) }
+                    inv[i] = 1 / rowSum(row, Nk)
+                }
+                let oc = ob + i0 * H * Dv
+                if useSmall {
+                    smallGemm(rows, Dv, Nk, S, Nk, vb, vs[2], oc, H * Dv, PlainEpilogue())
+                } else {
+                    gemm(rows, Dv, Nk, S, MatLayout(trans: false, ld: max(Nk, 1)), vb, LV, oc, ldc: H * Dv)
+                }
+                for i in 0..<rows {
+                    let orow = oc + i * H * Dv, f = inv[i]
+                    for d in 0..<Dv { orow[d] *= f }
+                }
+                i0 += rows
+            }
         }
     }
     if blocks >= 2 && Parallel.threads > 1 && blocks * work >= 200_000 {
+        // Dynamic hand-out of groups of blocks (8 per worker), so a worker that loses its core
+        // for a while does not leave the other idle at the end.
+        let groups = min(blocks, Parallel.threads * 8)
         Parallel.withSingleThreadedBLAS {
-            Parallel.forChunks(blocks, costPerItem: 1 << 20) { r in run(r) }
+            Parallel.forEach(groups) { g in run((blocks * g / groups)..<(blocks * (g + 1) / groups)) }
         }
     } else {
         run(0..<blocks)

@@ -250,8 +250,9 @@ public func affine(_ x: Tensor, _ a: Float, _ b: Float) -> Tensor {
 /// Elementwise maximum (broadcasting); the gradient goes to `a` where a ≥ b, else to `b`.
 public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
     var out = binaryKernel(a, b, MaxFn.self, "maximum")
+    let y = out.detached()   // not `out` itself: its node would then hold itself (a cycle)
     record(&out, [a, b]) { g in
-        let pickA = binaryKernel(out.detached(), a, EqFn.self, "maximum")  // 1 where a is the max
+        let pickA = binaryKernel(y, a, EqFn.self, "maximum")  // 1 where a is the max
         return [sumToShape(g * pickA, a.shape), sumToShape(g * (1 - pickA), b.shape)]
     }
     return out

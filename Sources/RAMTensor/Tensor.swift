@@ -58,6 +58,15 @@ public struct Tensor: @unchecked Sendable {
         }
     }
 
+    /// A contiguous tensor whose elements `body` writes in row-major order (e.g. a checkpoint
+    /// reader's `floats(into:)`), without an intermediate array. The buffer starts
+    /// uninitialised: `body` must write every element. Errors thrown by `body` propagate.
+    public init(shape: [Int], initializingWith body: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor(shape:initializingWith:): negative extent in \(shape)")
+        self.init(uninitialized: shape)
+        try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+    }
+
     /// A scalar (rank-0) tensor.
     public init(_ value: Float) { self.init(shape: [], scalars: [value]) }
 
@@ -300,8 +309,7 @@ public struct Tensor: @unchecked Sendable {
         return out
     }
 
-    /// Copies the values into a new contiguous tensor with all of `other`'s elements replaced in
-    /// the region `axis`/`start` (internal helper).
+    /// Storage index of a multi-index (internal helper).
     func flattenedIndex(_ idx: [Int]) -> Int {
         var o = offset
         for i in 0..<idx.count { o += idx[i] * strides[i] }

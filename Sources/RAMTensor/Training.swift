@@ -30,7 +30,7 @@ public func dropPath(_ x: Tensor, p: Float, training: Bool, seed: UInt64) -> Ten
 
 /// Cross-entropy over classes (torch `F.cross_entropy`, reduction 'mean'): logits `[N, C]`,
 /// `targets` N class indices; rows whose target is `ignoreIndex` are skipped and the mean is
-/// over the remaining rows (NaN when none remain, as torch). Traps on a target outside 0..<C
+/// over the remaining rows (0 with a zero gradient when none remain; torch gives NaN). Traps on a target outside 0..<C
 /// (validate labels before). Returns a scalar. Saves the log-probabilities.
 public func crossEntropy(_ logits: Tensor, targets: [Int], ignoreIndex: Int = -100) -> Tensor {
     precondition(logits.rank == 2 && logits.shape[0] == targets.count,

@@ -130,6 +130,16 @@ final class BadInputTests: XCTestCase {
         expect(u, .storageTooShort, mentions: ["encoder.weight", "[4, 4]", "needs 16", "holds only 10"])
     }
 
+    /// Sizes whose product overflows Int are an error, not a trap (pickle and safetensors).
+    func testOverflowingShapes() throws {
+        let pk = statePickle(name: "w", numel: 4, shape: [1 << 40, 1 << 40])
+        expect(try zip([("archive/data.pkl", pk), ("archive/data/0", [UInt8](repeating: 0, count: 16))], "huge.pth"),
+               .malformedPickle, mentions: ["'w'", "2^40"])
+        let header = Array(#"{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}"#.utf8)
+        let st = le64(header.count) + header + [0, 0, 0, 0]
+        expect(try write(st, "huge.safetensors"), .malformedSafeTensors, mentions: ["'w'"])
+    }
+
     func testMissingStorageEntry() throws {
         let pk = statePickle(name: "w", numel: 4, shape: [4])
         expect(try zip([("archive/data.pkl", pk)], "nostorage.pth"), .notACheckpoint, mentions: ["archive/data/0"])

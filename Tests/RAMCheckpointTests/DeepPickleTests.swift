@@ -21,5 +21,13 @@ final class DeepPickleTests: XCTestCase {
         let c = dir.appendingPathComponent("cycle.pdparams")
         try Data(cyc).write(to: c)
         XCTAssertThrowsError(try Checkpoint.load(c))
+        // lengths that would overflow: BINBYTES8 of 2^63-1 bytes, LONG4 of -5 bytes
+        let huge: [UInt8] = [0x80, 0x04, 0x8E, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x2E]
+        let neg: [UInt8] = [0x80, 0x02, 0x8B, 0xFB, 0xFF, 0xFF, 0xFF, 0x2E]
+        for (name, bytes, kind) in [("huge", huge, CheckpointError.Kind.truncated), ("neg", neg, .malformedPickle)] {
+            let u = dir.appendingPathComponent("\(name).pdparams")
+            try Data(bytes).write(to: u)
+            XCTAssertThrowsError(try Checkpoint.load(u), name) { e in XCTAssertEqual((e as? CheckpointError)?.kind, kind, "\(e)") }
+        }
     }
 }

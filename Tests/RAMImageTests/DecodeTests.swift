@@ -269,6 +269,37 @@ final class DecodeTests: XCTestCase {
             XCTAssertEqual(error as? ImageError, .tooManyPixels(file: "bomb.png", width: 50000, height: 50000,
                                                                 limit: DecodeOptions.defaultMaxPixels))
         }
+        // 0xFFFFFFFF x 0xFFFFFFFF (beyond PNG's 2^31 - 1): refused without overflowing
+        var huge = png
+        for k in 16..<24 { huge[k] = 0xFF }
+        XCTAssertThrowsError(try decodeImage(huge, file: "huge.png")) { error in
+            guard case ImageError.tooManyPixels = error else { return XCTFail("got \(error)") }
+        }
+    }
+
+    /// YCCK (Adobe transform 2) decodes to the same pixels as plain CMYK of the same ink, give or
+    /// take JPEG's rounding; both go through Pillow's CMYK conversion. Flat images: YCCK
+    /// subsamples its chroma, so edges would differ.
+    func testYCCKJPEGDecodesLikeCMYK() throws {
+        // stored (Adobe-inverted) values and the R, G, B that Pillow's cmyk2rgb gives for them:
+        // ink = 255 - stored; nk = 255 - K_ink; out = nk - round(ink·nk/255)
+        let cases: [([UInt8], [Int])] = [
+            ([40, 200, 90, 230], [36, 180, 81]),     // nk = 230: 230-194, 230-50, 230-149
+            ([255, 255, 255, 255], [255, 255, 255]), // no ink: white
+            ([128, 64, 0, 100], [50, 25, 0]),        // nk = 100: 100-50, 100-75, 100-100
+        ]
+        for (stored, rgb) in cases {
+            let img = Image(width: 16, height: 16, channels: 4, bytes: Array([[UInt8]](repeating: stored, count: 256).joined()))
+            let a = try decodeImageWithInfo(encodeJPEG(img, quality: 100))
+            let b = try decodeImageWithInfo(encodeJPEG(img, quality: 100, ycck: true))
+            XCTAssertEqual(a.info.mode, "CMYK")
+            XCTAssertEqual(b.info.mode, "CMYK")
+            XCTAssertLessThanOrEqual(byteDiff(a.image.bytes ?? [], b.image.bytes ?? []).max, 3, "\(stored)")
+            for ch in 0..<3 {
+                XCTAssertLessThanOrEqual(abs(Int(a.image.bytes?[ch] ?? 0) - rgb[ch]), 2, "\(stored) channel \(ch)")
+                XCTAssertLessThanOrEqual(abs(Int(b.image.bytes?[ch] ?? 0) - rgb[ch]), 3, "YCCK \(stored) channel \(ch)")
+            }
+        }
     }
 
     func testGrayAndCMYKRoundTripThroughOwnEncoder() throws {
@@ -283,5 +314,46 @@ final class DecodeTests: XCTestCase {
             XCTAssertEqual(b[p * 3], b[p * 3 + 1]); XCTAssertEqual(b[p * 3], b[p * 3 + 2])
             XCTAssertLessThanOrEqual(abs(Int(b[p * 3]) - Int(g[p])), 2)
         }
+    }
+}
+
+/// Corrupted files never crash: 400 deterministic mutations (byte flips, cuts, duplicated
+/// ranges) of small JPEGs and PNGs each either decode to a well-formed RGB image or throw an
+/// `ImageError` naming the file.
+final class CorruptionTests: XCTestCase {
+    func testMutatedFilesDecodeOrThrowCleanly() throws {
+        let base = pattern(width: 24, height: 17)
+        let seeds: [[UInt8]] = [
+            try encodeJPEG(base, quality: 80),
+            try encodeJPEG(base, quality: 80, progressive: true),
+            try encodePNG(rows: base.bytes ?? [], width: 24, height: 17, colorType: .rgb, bitDepth: 8),
+            try encodePNG(rows: base.bytes ?? [], width: 24, height: 17, colorType: .rgb, bitDepth: 8, interlace: true),
+        ]
+        var state: UInt64 = 0x5EED
+        func rand(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(max(n, 1)))
+        }
+        var decoded = 0, failed = 0
+        for i in 0..<400 {
+            var b = seeds[i % seeds.count]
+            switch i % 4 {
+            case 0: for _ in 0..<(1 + rand(8)) { b[rand(b.count)] = UInt8(rand(256)) }
+            case 1: b = Array(b.prefix(rand(b.count)))
+            case 2: let s = rand(b.count), e = min(b.count, s + rand(64)); b.insert(contentsOf: b[s..<e], at: rand(b.count))
+            default: b[8 + rand(b.count - 8)] ^= UInt8(1 << rand(8))
+            }
+            do {
+                let img = try decodeImage(b, file: "mutant\(i)")
+                XCTAssertEqual(img.channels, 3)
+                XCTAssertEqual(img.bytes?.count, img.width * img.height * 3)
+                decoded += 1
+            } catch let e as ImageError {
+                XCTAssertTrue("\(e)".contains("mutant\(i)"), "\(e)")
+                failed += 1
+            }
+        }
+        XCTAssertEqual(decoded + failed, 400)
+        print("mutations: \(decoded) decoded, \(failed) refused with an error")
     }
 }

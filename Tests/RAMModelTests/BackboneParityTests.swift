@@ -69,21 +69,38 @@ final class BackboneParityTests: XCTestCase {
     /// A batch gives, per image, what each image gives alone (windows and masks are per image).
     func testBatchEqualsOneAtATime() throws {
         let (backbone, expected) = try loadFixtureEncoder(
-            model: "ram_swin_tiny_384", name: "swin_b", imageSize: 384,
-            visionConfig: "configs/swin/config_swinB_384.json")
+            model: "ram_plus_swin_tiny_224", name: "swin_b", imageSize: 224,
+            visionConfig: "configs/swin/config_swinB_224.json")
         let names = ["whl_demo", "gray", "demo4"]
         let inputs = try names.map { name -> Tensor in
             let d = try XCTUnwrap(expected["\(name).input"])
             return Tensor(shape: d.shape, scalars: try d.floats())
         }
         let batch = withNoGrad { backbone.forward(concat(inputs, axis: 0)) }
-        XCTAssertEqual(batch.shape, [3, 145, 256])
+        XCTAssertEqual(batch.shape, [3, 50, 256])
         for (i, name) in names.enumerated() {
             let single = withNoGrad { backbone.forward(inputs[i]) }
             let row = batch.slice(axis: 0, i..<(i + 1))
             XCTAssertLessThan(maxAbsDifference(row.scalars, single.scalars), 1e-5, name)
             let want = try XCTUnwrap(expected["\(name).visual_encoder"]).floats()
             XCTAssertLessThan(maxAbsDifference(row.scalars, want), 2e-4, name)
+        }
+    }
+
+    /// The same for ViT (the class token is broadcast over the batch).
+    func testViTBatchEqualsOneAtATime() throws {
+        let (backbone, expected) = try loadFixtureEncoder(
+            model: "ram_plus_vit_tiny_224", name: "base", imageSize: 224, visionConfig: "configs/vit_tiny.json")
+        let names = ["alpha", "demo3_large"]
+        let inputs = try names.map { name -> Tensor in
+            let d = try XCTUnwrap(expected["\(name).input"])
+            return Tensor(shape: d.shape, scalars: try d.floats())
+        }
+        let batch = withNoGrad { backbone.forward(concat(inputs, axis: 0)) }
+        XCTAssertEqual(batch.shape, [2, 197, 64])
+        for (i, name) in names.enumerated() {
+            let want = try XCTUnwrap(expected["\(name).visual_encoder"]).floats()
+            XCTAssertLessThan(maxAbsDifference(batch.slice(axis: 0, i..<(i + 1)).scalars, want), 2e-4, name)
         }
     }
 
@@ -122,8 +139,15 @@ final class BackboneParityTests: XCTestCase {
         let swin = try SwinTransformer(config: try SwinConfig.preset("swin_b", imageSize: 224)
             .overridden(by: .map([("embed_dim", .int(8)), ("num_heads", .list([.int(1), .int(1), .int(1), .int(1)])),
                                   ("depths", .list([.int(1), .int(1), .int(1), .int(1)]))]), source: "test"))
-        XCTAssertNoThrow(try swin.checkInput([2, 3, 224, 224]))
-        XCTAssertThrowsError(try swin.checkInput([1, 3, 384, 384])) {
+        let backbone: any Backbone = swin      // dispatched through the protocol requirement
+        XCTAssertNoThrow(try backbone.checkInput([2, 3, 224, 224]))
+        XCTAssertThrowsError(try backbone.checkInput([1, 3, 384, 384])) {
+            XCTAssertTrue("\($0)".contains("[B, 3, 224, 224]"))
+        }
+        let vit: any Backbone = try BackboneFactory.make(name: "base", imageSize: 224,
+                                                         visionConfig: .map([("embed_dim", .int(8)), ("depth", .int(0)),
+                                                                             ("num_heads", .int(1))]))
+        XCTAssertThrowsError(try vit.checkInput([1, 1, 224, 224])) {
             XCTAssertTrue("\($0)".contains("[B, 3, 224, 224]"))
         }
     }

@@ -87,3 +87,22 @@ final class ModelParityTests: XCTestCase {
         }
     }
 }
+
+final class WindowResizeTests: XCTestCase {
+    /// A window-7 Swin checkpoint loads into a window-12 model: the relative-position tables are
+    /// interpolated (as the reference does), everything else loads as is.
+    func testWindow7CheckpointIntoWindow12Model() throws {
+        let dir = try Fixtures.requireFixtures()
+        let file = Fixtures.packageRoot.appendingPathComponent("configs/fixtures/ram_plus_swin_tiny_224.yaml")
+        var root = try ConfigNode.load(file: file)
+        try ConfigOverride.apply("Arch.image_size=384", to: &root)
+        try ConfigOverride.apply("Arch.vision_config=../../../shared/fixtures/configs/swin/config_swinB_384.json", to: &root)
+        let config = try RunConfig(root: root, file: file)
+        let registries = try DefaultPlugins.registries()
+        let model = try config.buildNamed(registries.arch, at: "Arch", registries: registries)
+        let summary = try (model as! PretrainedLoadable).loadPretrained(from: dir.appendingPathComponent("ram_plus_swin_tiny_224.pth"))
+        XCTAssertTrue(summary.contains("8 relative-position tables resized"), summary)
+        let table = try XCTUnwrap(model.namedParameters().first { $0.0 == "visual_encoder.layers.0.blocks.0.attn.relative_position_bias_table" }?.1)
+        XCTAssertEqual(table.shape, [529, 1])
+    }
+}

@@ -23,6 +23,13 @@ final class ForwardTests: XCTestCase {
         XCTAssertEqual(A.broadcast(to: [2, 2, 3]).scalars, [1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6])
     }
 
+    func testInitializingWith() throws {
+        let t = Tensor(shape: [2, 2]) { buf in for i in 0..<buf.count { buf[i] = Float(i * i) } }
+        XCTAssertEqual(t.scalars, [0, 1, 4, 9])
+        struct Boom: Error {}
+        XCTAssertThrowsError(try Tensor(shape: [3]) { _ in throw Boom() })
+    }
+
     func testConcatSplit() {
         let b = T([2, 1], [7, 8])
         XCTAssertEqual(concat([A, b], axis: 1).scalars, [1, 2, 3, 7, 4, 5, 6, 8])
@@ -201,6 +208,19 @@ final class ForwardTests: XCTestCase {
                 }
             } } }
         }
+        // Odd sizes that exercise every tile edge of the small-GEMM kernel (16- and 8-column
+        // panels, scalar columns, leftover rows), against the taped composition (BLAS matmuls).
+        for (nq, nk, d, dv) in [(7, 29, 5, 24), (9, 16, 32, 8), (1, 3, 2, 1), (13, 41, 16, 40), (50, 19, 8, 16)] {
+            let q2 = Tensor.randn([2, 3, nq, d], seed: 30), k2 = Tensor.randn([2, 3, nk, d], seed: 31)
+            let v2 = Tensor.randn([2, 3, nk, dv], seed: 32), b2 = Tensor.randn([3, nq, nk], seed: 33)
+            let m2 = Tensor.randn([2, nq, nk], seed: 34)
+            let fused = withNoGrad {
+                attention(q: q2, k: k2.transposed(2, 3).contiguous().transposed(2, 3), v: v2, scale: 0.3, bias: b2, mask: m2)
+            }
+            var qg = q2; qg.requiresGrad = true
+            let composed = attention(q: qg, k: k2, v: v2, scale: 0.3, bias: b2, mask: m2)
+            assertClose(fused.scalars, composed.scalars, tol: 1e-5, "attention \(nq)×\(nk)×\(d)×\(dv)")
+        }
         // The fused output is a view whose transpose(1, 2) is contiguous (free reshape to tokens).
         XCTAssertTrue(attention(q: q, k: k, v: v, scale: 1).transposed(1, 2).isContiguous)
     }
@@ -221,6 +241,7 @@ final class ForwardTests: XCTestCase {
         // −log softmax([1,2,3])[2] = 0.40760596; the ignored row does not count.
         XCTAssertEqual(crossEntropy(T([2, 3], [1, 2, 3, 1, 2, 3]), targets: [2, -100]).item, 0.40760596, accuracy: 1e-6)
         XCTAssertEqual(crossEntropy(T([2, 3], [1, 2, 3, 1, 2, 3]), targets: [0, 1]).item, 1.90760596, accuracy: 1e-6)
+        XCTAssertEqual(crossEntropy(T([1, 3], [1, 2, 3]), targets: [-100]).item, 0, "every row ignored")
         XCTAssertEqual(l1Loss(T([2], [1, 2]), T([2], [2, 0])).item, 1.5)
     }
 

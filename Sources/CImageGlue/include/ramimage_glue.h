@@ -30,6 +30,7 @@ enum {
     RAMIMG_CMYK = 4,   ///< 4 channels, as libjpeg returns them (Adobe files: inverted)
     RAMIMG_GRAYA = 2,  ///< PNG gray + alpha
     RAMIMG_RGBA = 5,   ///< PNG RGBA (4 channels)
+    RAMIMG_YCCK = 6,   ///< encoding only: CMYK input stored as YCCK (Adobe transform 2)
 };
 
 typedef struct {
@@ -50,6 +51,17 @@ typedef struct {
 /// Pillow uses them).
 int ramimg_decode_jpeg(const uint8_t *data, size_t size, int64_t max_pixels, ramimg_result *out);
 
+/// The same in two steps, so the caller can give the pixel buffer (no copy):
+/// `ramimg_jpeg_open` reads the header (size check, EXIF, colour model; progressive files are
+/// read whole) and fills width / height / channels / color / exif of `out`; on RAMIMG_OK,
+/// `*handle` must then go to `ramimg_jpeg_read` (which decodes all rows into `dst`,
+/// height*width*channels bytes, and always releases the handle) or `ramimg_jpeg_close`.
+typedef struct ramimg_jpeg ramimg_jpeg;
+int ramimg_jpeg_open(const uint8_t *data, size_t size, int64_t max_pixels, ramimg_result *out,
+                     ramimg_jpeg **handle);
+int ramimg_jpeg_read(ramimg_jpeg *handle, uint8_t *dst, size_t dst_size, ramimg_result *out);
+void ramimg_jpeg_close(ramimg_jpeg *handle);
+
 /// Decodes a PNG of any colour type / bit depth / interlace from memory to 8 bits per channel:
 /// palette expanded to RGB (or RGBA when it has tRNS), gray < 8 bits scaled up, 16-bit reduced
 /// to the high byte. No gamma is applied (Pillow applies none).
@@ -59,7 +71,7 @@ int ramimg_decode_png(const uint8_t *data, size_t size, int64_t max_pixels, rami
 void ramimg_free(ramimg_result *r);
 
 /// Encoders used by tests (and handy for tools): write to a malloc'd buffer.
-/// color: RAMIMG_GRAY, RAMIMG_RGB or RAMIMG_CMYK (written with an Adobe marker, inverted values
+/// color: RAMIMG_GRAY, RAMIMG_RGB, RAMIMG_CMYK or RAMIMG_YCCK (CMYK written with an Adobe marker, inverted values
 /// expected from the caller as libjpeg writes them). Returns RAMIMG_OK or an error code.
 int ramimg_encode_jpeg(const uint8_t *pixels, int width, int height, int color, int quality,
                        int progressive, const uint8_t *exif, size_t exif_size,
