@@ -67,7 +67,7 @@ let package = Package(
                 resources: [.copy("Resources/data")],
                 swiftSettings: swiftSettings),
         .target(name: "RAMEngine",
-                dependencies: ["RAMCore", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["RAMCore", "RAMCheckpoint", .product(name: "Logging", package: "swift-log")],
                 path: "Sources/RAMEngine", swiftSettings: swiftSettings),
 
         // ---- plugins: each fills registries through one `register(into:)` ----

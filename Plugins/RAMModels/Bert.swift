@@ -8,15 +8,18 @@ import RAMTensor
 // keys (`encoder.layer.0.crossattention.self.query.weight`, ...). Dropout is a no-op at
 // inference and is not modelled.
 
-// Layer factories: the one place that knows RAMNN's initialisers.
-@inline(__always) func makeLinear(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) -> Linear {
-    Linear(inFeatures, outFeatures, bias: bias)
+// Layer factories: the one place that knows RAMNN's initialisers. Each layer gets its own seed
+// (deterministic across runs), so randomly initialised layers differ from one another.
+nonisolated(unsafe) private var layerSeed: UInt64 = 0x5241_4D00
+private func nextSeed() -> UInt64 { layerSeed &+= 0x9E37_79B9_7F4A_7C15; return layerSeed }
+func makeLinear(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) -> Linear {
+    Linear(inFeatures, outFeatures, bias: bias, seed: nextSeed())
 }
-@inline(__always) func makeLayerNorm(_ dim: Int, eps: Float) -> LayerNorm {
+func makeLayerNorm(_ dim: Int, eps: Float) -> LayerNorm {
     RAMNN.LayerNorm(dim, eps: eps)
 }
-@inline(__always) func makeEmbedding(_ count: Int, _ dim: Int) -> Embedding {
-    Embedding(count, dim)
+func makeEmbedding(_ count: Int, _ dim: Int) -> Embedding {
+    Embedding(count, dim, seed: nextSeed())
 }
 
 /// Multi-head attention projections (`BertSelfAttention`): `query` from the hidden states,

@@ -2,6 +2,7 @@
 // protocols of RAMCore. It knows nothing of RAM: every part is built by name from the registries.
 import Foundation
 import Logging
+import RAMCheckpoint
 import RAMCore
 import RAMImage
 import RAMTensor
@@ -334,16 +335,109 @@ public final class Engine {
         return metrics.flatMap { $0.result() }
     }
 
-    /// Export (`ram export`).
-    /// - Throws: `EngineError.notImplemented`.
-    public func export() throws {
-        throw EngineError.notImplemented("ram export")
+    /// Export (`ram export`): builds `Arch`, loads `Global.pretrained_model`, and writes into
+    /// `Global.save_inference_dir` the model's state dict as float32 safetensors
+    /// (`inference.safetensors`, PyTorch names) and the resolved config (`inference.yaml`, its
+    /// `Global.pretrained_model` pointing at the safetensors file, which resolves from that folder;
+    /// relative paths to existing files made absolute).
+    /// Both files are written atomically.
+    /// - Returns: the two files.
+    /// - Throws: config / checkpoint errors; `ConfigError.unreadable` naming a file that cannot be written.
+    @discardableResult
+    public func export(model: (any TaggingModel)? = nil) throws -> (weights: URL, config: URL) {
+        let g = try config.global()
+        let model = try model ?? buildModel()
+        let dir = URL(fileURLWithPath: (g.save_inference_dir as NSString).expandingTildeInPath,
+                      relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigError.unreadable(file: dir.path, reason: "cannot create Global.save_inference_dir: \(error.localizedDescription)")
+        }
+        var tensors: [String: (shape: [Int], floats: [Float])] = [:]
+        for (name, t) in model.stateDict() { tensors[name] = (t.shape, t.scalars) }
+        let weights = dir.appendingPathComponent("inference.safetensors")
+        let arch = config.node(at: "Arch.name")?.stringValue ?? ""
+        try SafeTensors.write(tensors, metadata: ["format": "pt", "ramkit_arch": arch], to: weights)
+        var root = absolutizingPaths(config.root)
+        var global = root["Global"] ?? .map([])
+        global["pretrained_model"] = .string("inference.safetensors")
+        root["Global"] = global
+        let exported = try RunConfig(root: root, file: dir.appendingPathComponent("inference.yaml"))
+        let cfgURL = dir.appendingPathComponent("inference.yaml")
+        try Engine.saveResolvedConfig(exported, to: cfgURL)
+        logger.info("exported \(tensors.count) tensors to \(weights.path) and the config to \(cfgURL.path)")
+        return (weights, cfgURL)
     }
 
-    /// Deploy-style prediction from an exported model (`ram predict`, PaddleClas `deploy/python/predict_cls.py`).
-    /// - Throws: `EngineError.notImplemented`.
-    public func predict() throws {
-        throw EngineError.notImplemented("ram predict (running an exported model)")
+    /// `node` with every relative path that names an existing file or folder (from the working
+    /// directory or the config's folder) made absolute, so a copy of the config works from anywhere.
+    /// Only strings that look like paths (contain `/`, or end in a file extension) are tried.
+    func absolutizingPaths(_ node: ConfigNode) -> ConfigNode {
+        switch node {
+        case let .string(s):
+            guard !s.isEmpty, !s.hasPrefix("/"), s.contains("/") || !(s as NSString).pathExtension.isEmpty,
+                  let url = try? PathResolver.resolve(s, baseDirectory: config.baseDirectory, allowResourceFallback: false)
+            else { return node }
+            return .string(url.path)
+        case let .list(l): return .list(l.map(absolutizingPaths))
+        case let .map(m): return .map(m.map { ($0.key, absolutizingPaths($0.value)) })
+        default: return node
+        }
+    }
+
+    /// Deploy-style prediction (`ram predict`, PaddleClas `deploy/python/predict_cls.py` with
+    /// `deploy/configs/inference_*.yaml`): runs the model `ram export` wrote to
+    /// `Global.inference_model_dir` (its `inference.yaml` gives `Arch` and the weights) on
+    /// `Global.infer_imgs` in batches of `Global.batch_size`, with `DecodeImage` (RGB) followed by
+    /// `PreProcess.transform_ops`, and this config's `PostProcess` (`main_indicator` style or `name:`).
+    /// - Returns: as `infer`.
+    /// - Throws: `ConfigError` naming the missing key or file (`inference.yaml` not found: run `ram export`).
+    @discardableResult
+    public func predict(format: OutputFormat = .text, write: (String) -> Void, report: @escaping (String) -> Void = { _ in },
+                        progress: Bool = false) throws -> (predictions: [Prediction], failures: [(file: String, error: String)]) {
+        let g = try config.global()
+        guard let modelDir = g.inference_model_dir, !modelDir.isEmpty else {
+            throw ConfigError.missingKey(path: "Global", key: "inference_model_dir")
+        }
+        guard let imgs = g.infer_imgs else { throw ConfigError.missingKey(path: "Global", key: "infer_imgs") }
+        let dir = try PathResolver.resolve(modelDir, what: "exported model folder (Global.inference_model_dir)",
+                                           baseDirectory: config.baseDirectory, allowResourceFallback: false)
+        let exportedURL = dir.appendingPathComponent("inference.yaml")
+        guard FileManager.default.fileExists(atPath: exportedURL.path) else {
+            throw ConfigError.fileNotFound(what: "exported config (run `ram export` first)", given: "inference.yaml",
+                                           lookedAt: [exportedURL.path])
+        }
+        let exported = try RunConfig.load(path: exportedURL.path)
+        guard let arch = exported.node(at: "Arch") else { throw ConfigError.missingKey(path: exportedURL.path, key: "Arch") }
+        let weights = try exported.global().pretrained_model ?? "inference.safetensors"
+        let weightsURL = try PathResolver.resolve(weights, what: "exported weights", baseDirectory: dir, allowResourceFallback: false)
+
+        var transforms: [ConfigNode] = [.map([("DecodeImage", .map([("to_rgb", .bool(true)), ("channel_first", .bool(false))]))])]
+        if case let .list(ops)? = config.node(at: "PreProcess.transform_ops") { transforms += ops }
+        var post: ConfigNode
+        if let pp = config.node(at: "PostProcess"), case let .string(main)? = pp["main_indicator"] {
+            post = (pp[main] ?? .map([])).isNull ? .map([]) : (pp[main] ?? .map([]))
+            post = .map([("name", .string(main))] + (post.mapPairs ?? []))
+        } else if let pp = config.node(at: "PostProcess") {
+            post = pp
+        } else {
+            throw ConfigError.missingKey(path: "", key: "PostProcess")
+        }
+        // absolute paths, so the run config below resolves them as this config would
+        let absImgs: ConfigNode
+        switch imgs {
+        case let .string(p): absImgs = .string(try PathResolver.resolve(p, what: "image or folder (Global.infer_imgs)", baseDirectory: config.baseDirectory, allowResourceFallback: false).path)
+        default: absImgs = imgs
+        }
+        let root = ConfigNode.map([
+            ("Global", .map([("pretrained_model", .string(weightsURL.path))])),
+            ("Arch", arch),
+            ("Infer", .map([("infer_imgs", absImgs), ("batch_size", .int(g.batch_size ?? 1)),
+                            ("transforms", .list(transforms)), ("PostProcess", post)])),
+        ])
+        let run = try Engine(config: RunConfig(root: root, file: config.file), registries: registries)
+        return try run.infer(format: format, write: write, report: report, progress: progress)
     }
 
     /// Writes the resolved config atomically (temp file + rename), as training saves it next to its outputs.

@@ -149,18 +149,36 @@ extension RamCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export a model for deployment (Global.save_inference_dir).",
+            abstract: "Write the model's weights (inference.safetensors) and resolved config (inference.yaml) to Global.save_inference_dir.",
             discussion: "Example: ram export -c configs/ram_plus_swin_large_384.yaml -o Global.pretrained_model=ram_plus_swin_large_14m.pth")
         @OptionGroup var options: ConfigOptions
-        func run() throws { try options.prepare()?.export() }
+        func run() throws {
+            guard let engine = try options.prepare() else { return }
+            let (weights, config) = try engine.export()
+            print("wrote \(weights.path)")
+            print("wrote \(config.path)")
+        }
     }
 
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run an exported model with a deploy config (PaddleClas deploy/configs/inference_*.yaml).",
+            abstract: "Run an exported model (Global.inference_model_dir) with a deploy config (PaddleClas deploy/configs/inference_*.yaml).",
             discussion: "Example: ram predict -c inference_ram.yaml -o Global.infer_imgs=photos/")
         @OptionGroup var options: ConfigOptions
-        func run() throws { try options.prepare()?.predict() }
+        @Option(help: "Output format: text, json or csv.")
+        var format: String = "text"
+        func run() throws {
+            guard let f = OutputFormat(rawValue: format) else {
+                throw ConfigError.invalidValue(path: "--format", message: "expected text, json or csv, got '\(format)'")
+            }
+            guard let engine = try options.prepare() else { return }
+            let result = try engine.predict(format: f, write: { print($0) }, report: { msg in
+                FileHandle.standardError.write(Data((msg.hasSuffix("\n") ? msg : msg + "\n").utf8))
+            }, progress: true)
+            if !result.failures.isEmpty {
+                throw EngineError.someFilesFailed(failed: result.failures.count, total: result.failures.count + result.predictions.count)
+            }
+        }
     }
 
     struct List: ParsableCommand {

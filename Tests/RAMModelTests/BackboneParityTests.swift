@@ -87,6 +87,23 @@ final class BackboneParityTests: XCTestCase {
         }
     }
 
+    /// The same for ViT (the class token is broadcast over the batch).
+    func testViTBatchEqualsOneAtATime() throws {
+        let (backbone, expected) = try loadFixtureEncoder(
+            model: "ram_plus_vit_tiny_224", name: "base", imageSize: 224, visionConfig: "configs/vit_tiny.json")
+        let names = ["alpha", "demo3_large"]
+        let inputs = try names.map { name -> Tensor in
+            let d = try XCTUnwrap(expected["\(name).input"])
+            return Tensor(shape: d.shape, scalars: try d.floats())
+        }
+        let batch = withNoGrad { backbone.forward(concat(inputs, axis: 0)) }
+        XCTAssertEqual(batch.shape, [2, 197, 64])
+        for (i, name) in names.enumerated() {
+            let want = try XCTUnwrap(expected["\(name).visual_encoder"]).floats()
+            XCTAssertLessThan(maxAbsDifference(batch.slice(axis: 0, i..<(i + 1)).scalars, want), 2e-4, name)
+        }
+    }
+
     /// A ViT checkpoint trained at 224 loads into a 384 model through the bicubic resize of
     /// `pos_embed` (14×14 → 24×24); the class-token row is kept.
     func testViTPositionEmbeddingIsInterpolatedForAnotherSize() throws {
