@@ -1,5 +1,6 @@
 import Foundation
 import RAMCheckpoint
+import RAMBackbones
 import RAMCore
 import RAMNN
 import RAMTensor
@@ -19,7 +20,8 @@ enum RAMLoader {
     /// copies the weights in place.
     /// - Returns: a one-line summary.
     /// - Throws: `CheckpointError` (unreadable / malformed file), `RAMModelError.checkpointMismatch`.
-    static func load(into model: Module, arch: String, from url: URL, skipPrefix: String? = nil) throws -> String {
+    static func load(into model: Module, arch: String, from url: URL, visualEncoder: (any Backbone)? = nil,
+                     skipPrefix: String? = nil) throws -> String {
         var contents = try Checkpoint.open(url)
         if let skip = skipPrefix { contents.tensors = contents.tensors.filter { !$0.key.hasPrefix(skip) } }
         let params = model.namedParameters().filter { p in skipPrefix.map { !p.0.hasPrefix($0) } ?? true }
@@ -37,9 +39,18 @@ enum RAMLoader {
             // The reference's interpolate_relative_pos_embed (RAMCheckpoint implements it).
             resized[k] = try PositionInterpolation.relativePositionBiasTable(try t.floats(), heads: heads, toWindow: window)
         }
+        // ViT: a checkpoint trained at another image size has another patch grid; the reference's
+        // load_checkpoint resizes visual_encoder.pos_embed bicubically (interpolate_pos_embed).
+        let posKey = "visual_encoder.pos_embed"
+        if let vit = visualEncoder as? VisionTransformer, let td = s.tensors[posKey], let want = expected[posKey],
+           td.shape.count == 3, td.shape != want {
+            let stored = Tensor(shape: td.shape, scalars: try td.floats())
+            resized[posKey] = try vit.adaptedPosEmbed(stored, key: "\(url.lastPathComponent): \(posKey)").scalars
+        }
         let storedShapes = s.tensors.mapValues(\.shape)
         var fileShapes = storedShapes
         for (k, (_, to)) in s.needsResize { fileShapes[k] = [to, fileShapes[k]?[1] ?? 0] }
+        if let r = resized[posKey], let want = expected[posKey], r.count == want.reduce(1, *) { fileShapes[posKey] = want }
         if let report = RAMSanitizer.mismatchReport(file: fileShapes, model: expected, fileAsStored: storedShapes) {
             throw RAMModelError.checkpointMismatch(path: url.path, message: report)
         }
@@ -83,13 +94,13 @@ extension RAMPlus: PretrainedLoadable {
     /// - Throws: `CheckpointError`, or `RAMModelError.checkpointMismatch` listing every missing /
     ///   unexpected / mis-shaped key and what the file is (RAM vs RAM++, Swin-B vs Swin-L, tags).
     public func loadPretrained(from url: URL) throws -> String {
-        try RAMLoader.load(into: self, arch: "ram_plus", from: url)
+        try RAMLoader.load(into: self, arch: "ram_plus", from: url, visualEncoder: visual_encoder)
     }
 }
 
 extension RAM: PretrainedLoadable {
     /// As `RAMPlus.loadPretrained`; the tied tagging head / tag encoder layers load from either copy.
     public func loadPretrained(from url: URL) throws -> String {
-        try RAMLoader.load(into: self, arch: "ram", from: url)
+        try RAMLoader.load(into: self, arch: "ram", from: url, visualEncoder: visual_encoder)
     }
 }
