@@ -12,7 +12,7 @@ public enum TransformsPlugin: RAMPlugin {
         try r.register("DecodeImage", summary: "decode JPEG/PNG bytes to 8-bit RGB (EXIF orientation applied unless exif_transpose: false)") {
             try DecodeImageOp($0)
         }
-        try r.register("ResizeImage", summary: "resize to size [w, h] or by the short side (resize_short); backend pil (antialiased, PIL-exact) or cv2") {
+        try r.register("ResizeImage", summary: "resize to size [w, h] or by the short side (resize_short); backend pil (antialiased, PIL-exact) or cv2 (OpenCV-exact); interpolation random = bilinear or bicubic per image") {
             try ResizeImageOp($0)
         }
         try r.register("CropImage", summary: "center crop to size [w, h]") { try CropImageOp($0) }
@@ -77,50 +77,66 @@ final class OpRandom: @unchecked Sendable {
     func randint(_ a: Int, _ b: Int) -> Int { b <= a ? a : a + Int(next() % UInt64(b - a + 1)) }
 }
 
-/// A resize by name for one backend, as PaddleClas's `UnifiedResize`.
+/// A resize by name for one backend, as PaddleClas's `UnifiedResize`
+/// (ppcls/data/preprocess/ops/operators.py).
+///
+/// cv2: nearest, bilinear, area, bicubic, lanczos (OpenCV-exact, see `resizeCV2`); pil:
+/// nearest, bilinear, bicubic, box, lanczos, hamming (Pillow-exact, see `resizePIL`).
+/// `random` is PaddleClas's `('random': (INTER_LINEAR, INTER_CUBIC))` /
+/// `(BILINEAR, BICUBIC)`: each image is resized with bilinear or bicubic, picked with
+/// probability 1/2 (Python's `random.choice` there; here our SplitMix64 `OpRandom` seeded by
+/// `seed`, or from the system when `seed` is absent — so with a seed the sequence of choices is
+/// reproducible for images applied one after the other).
 struct UnifiedResize {
-    enum Kind { case pil(ResampleFilter), cv2(CV2Interpolation) }
+    enum Kind { case pil(ResampleFilter), cv2(CV2Interpolation), randomPIL, randomCV2 }
     let kind: Kind
+    /// The generator of `random`'s choices (nil for a fixed interpolation).
+    let random: OpRandom?
 
     /// - Parameters: interpolation: nil = the backend's default (cv2: bilinear, pil: bicubic, as
-    ///   `Image.resize(size, None)`); backend: "cv2" or "pil" (any case).
-    init(interpolation: String?, backend: String, path: String) throws {
+    ///   `Image.resize(size, None)`); backend: "cv2" or "pil" (any case); seed: the seed of
+    ///   `random`'s choices (nil: from the system).
+    init(interpolation: String?, backend: String, path: String, seed: Int? = nil) throws {
         let b = backend.lowercased()
         let name = interpolation?.lowercased()
         switch b {
         case "pil":
             let filters: [String: ResampleFilter] = ["nearest": .nearest, "bilinear": .bilinear, "bicubic": .bicubic,
                                                      "box": .box, "lanczos": .lanczos, "hamming": .hamming]
-            guard let n = name else { kind = .pil(.bicubic); return }
-            if n == "random" { throw ConfigError.invalidValue(path: "\(path).interpolation", message: "'random' is not implemented yet") }
+            guard let n = name else { kind = .pil(.bicubic); random = nil; return }
+            if n == "random" { kind = .randomPIL; random = OpRandom(seed: seed); return }
             guard let f = filters[n] else {
                 throw ConfigError.invalidValue(path: "\(path).interpolation",
-                                               message: "unknown interpolation '\(n)' for backend pil; expected one of \(filters.keys.sorted().joined(separator: ", "))")
+                                               message: "unknown interpolation '\(n)' for backend pil; expected one of \((filters.keys.sorted() + ["random"]).joined(separator: ", "))")
             }
             kind = .pil(f)
         case "cv2":
             let modes: [String: CV2Interpolation] = ["nearest": .nearest, "bilinear": .bilinear, "area": .area,
                                                      "bicubic": .bicubic, "lanczos": .lanczos]
-            guard let n = name else { kind = .cv2(.bilinear); return }
-            if n == "random" { throw ConfigError.invalidValue(path: "\(path).interpolation", message: "'random' is not implemented yet") }
+            guard let n = name else { kind = .cv2(.bilinear); random = nil; return }
+            if n == "random" { kind = .randomCV2; random = OpRandom(seed: seed); return }
             guard let m = modes[n] else {
                 throw ConfigError.invalidValue(path: "\(path).interpolation",
-                                               message: "unknown interpolation '\(n)' for backend cv2; expected one of \(modes.keys.sorted().joined(separator: ", "))")
-            }
-            if m != .bilinear && m != .nearest {
-                throw ConfigError.invalidValue(path: "\(path).interpolation",
-                                               message: "backend cv2 with interpolation '\(n)' is not implemented yet (cv2: nearest, bilinear; use backend: pil for the others)")
+                                               message: "unknown interpolation '\(n)' for backend cv2; expected one of \((modes.keys.sorted() + ["random"]).joined(separator: ", "))")
             }
             kind = .cv2(m)
         default:
             throw ConfigError.invalidValue(path: "\(path).backend", message: "expected 'cv2' or 'pil', got '\(backend)'")
         }
+        random = nil
     }
+
+    /// The next choice of `random`: false = bilinear, true = bicubic (one draw per image).
+    func nextIsBicubic() -> Bool { (random?.randint(0, 1) ?? 0) == 1 }
 
     func callAsFunction(_ image: Image, width: Int, height: Int) throws -> Image {
         switch kind {
         case .pil(let f): return try resizePIL(image, width: width, height: height, filter: f)
         case .cv2(let m): return try resizeCV2(image, width: width, height: height, interpolation: m)
+        case .randomPIL:
+            return try resizePIL(image, width: width, height: height, filter: nextIsBicubic() ? .bicubic : .bilinear)
+        case .randomCV2:
+            return try resizeCV2(image, width: width, height: height, interpolation: nextIsBicubic() ? .bicubic : .bilinear)
         }
     }
 }
@@ -194,7 +210,8 @@ public final class DecodeImageOp: Transform {
 /// PaddleClas `ResizeImage`: `size` (an integer or `[w, h]`) or `resize_short` (the short side
 /// becomes S, the other `round(side·S/short)` with Python's round), `interpolation`, `backend`
 /// (`cv2` default as PaddleClas; `pil` for PIL's antialiased resampling, exact to the pixel),
-/// `return_numpy` (accepted). The reference RAM pipeline is `{size: [S, S], backend: pil,
+/// `return_numpy` (accepted), `seed` (ours: seeds `interpolation: random`, which picks bilinear
+/// or bicubic per image as PaddleClas does; see `UnifiedResize`). The reference RAM pipeline is `{size: [S, S], backend: pil,
 /// interpolation: bilinear}`.
 public final class ResizeImageOp: Transform {
     struct Config: Codable, ConfigDefaults {
@@ -203,6 +220,7 @@ public final class ResizeImageOp: Transform {
         var interpolation: String? = nil
         var backend = "cv2"
         var return_numpy = true
+        var seed: Int? = nil
     }
     public let size: (w: Int, h: Int)?
     public let resizeShort: Int?
@@ -219,7 +237,7 @@ public final class ResizeImageOp: Transform {
         } else {
             throw ConfigError.invalidValue(path: c.path, message: "give 'size' (an integer or [width, height]) or 'resize_short' (a positive integer)")
         }
-        resize = try UnifiedResize(interpolation: cfg.interpolation, backend: cfg.backend, path: c.path)
+        resize = try UnifiedResize(interpolation: cfg.interpolation, backend: cfg.backend, path: c.path, seed: cfg.seed)
     }
 
     public func apply(_ sample: inout Sample) throws {
@@ -287,7 +305,10 @@ public final class RandCropImageOp: Transform {
             throw ConfigError.invalidValue(path: "\(c.path).ratio", message: "expected [min, max] with 0 < min ≤ max, got \(ratio)")
         }
         useLogAspect = cfg.use_log_aspect
-        resize = try UnifiedResize(interpolation: cfg.interpolation, backend: cfg.backend, path: c.path)
+        // `interpolation: random` draws from its own stream (seed + 1), so a seed gives the same
+        // crops whatever the interpolation.
+        resize = try UnifiedResize(interpolation: cfg.interpolation, backend: cfg.backend, path: c.path,
+                                   seed: cfg.seed.map { $0 &+ 1 })
         random = OpRandom(seed: cfg.seed)
     }
 
@@ -339,7 +360,10 @@ public final class RandomResizedCropOp: Transform {
         guard ratio.count == 2, ratio[0] > 0, ratio[0] <= ratio[1] else {
             throw ConfigError.invalidValue(path: "\(c.path).ratio", message: "expected [min, max] with 0 < min ≤ max, got \(ratio)")
         }
-        resize = try UnifiedResize(interpolation: cfg.interpolation, backend: cfg.backend, path: c.path)
+        // `interpolation: random` draws from its own stream (seed + 1), so a seed gives the same
+        // crops whatever the interpolation.
+        resize = try UnifiedResize(interpolation: cfg.interpolation, backend: cfg.backend, path: c.path,
+                                   seed: cfg.seed.map { $0 &+ 1 })
         random = OpRandom(seed: cfg.seed)
     }
 

@@ -174,6 +174,60 @@ final class TransformTests: XCTestCase {
         XCTAssertEqual(sa.image, sb.image)
     }
 
+    /// Every cv2 mode by its PaddleClas name runs the OpenCV-exact resize.
+    func testResizeImageCV2Modes() throws {
+        let img = pattern(width: 37, height: 23)
+        for (name, mode) in [("nearest", CV2Interpolation.nearest), ("bilinear", .bilinear), ("bicubic", .bicubic),
+                             ("area", .area), ("lanczos", .lanczos)] {
+            for size in ["[20, 11]", "[50, 30]"] {
+                let op = try build("- ResizeImage: {size: \(size), interpolation: \(name)}")[0]
+                var s = Sample(image: img)
+                try op.apply(&s)
+                let wh = size.dropFirst().dropLast().split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                XCTAssertEqual(s.image, try resizeCV2(img, width: wh[0], height: wh[1], interpolation: mode), "\(name) \(size)")
+            }
+        }
+    }
+
+    /// `interpolation: random` is PaddleClas's choice between bilinear and bicubic per image; a
+    /// seed makes the sequence reproducible.
+    func testResizeImageRandomInterpolation() throws {
+        let img = pattern(width: 37, height: 23)
+        for backend in ["cv2", "pil"] {
+            let bilinear = backend == "cv2" ? try resizeCV2(img, width: 20, height: 11, interpolation: .bilinear)
+                                            : try resizePIL(img, width: 20, height: 11, filter: .bilinear)
+            let bicubic = backend == "cv2" ? try resizeCV2(img, width: 20, height: 11, interpolation: .bicubic)
+                                           : try resizePIL(img, width: 20, height: 11, filter: .bicubic)
+            XCTAssertNotEqual(bilinear, bicubic)
+            func choices(seed: Int) throws -> [Bool] {
+                let op = try build("- ResizeImage: {size: [20, 11], interpolation: random, backend: \(backend), seed: \(seed)}")[0]
+                return try (0..<40).map { _ in
+                    var s = Sample(image: img)
+                    try op.apply(&s)
+                    XCTAssertTrue(s.image == bilinear || s.image == bicubic, backend)
+                    return s.image == bicubic
+                }
+            }
+            let a = try choices(seed: 5)
+            XCTAssertEqual(a, try choices(seed: 5), "same seed, same choices")
+            XCTAssertNotEqual(a, try choices(seed: 6), "another seed, other choices")
+            let n = a.filter { $0 }.count
+            XCTAssertTrue(n > 5 && n < 35, "about half bicubic: \(n) of 40")
+        }
+        // RandCropImage: the crops do not depend on the interpolation (random draws its own stream)
+        let big = pattern(width: 40, height: 30)
+        let r1 = try build("- RandCropImage: {size: 8, seed: 11, interpolation: random}")[0]
+        let r2 = try build("- RandCropImage: {size: 8, seed: 11, interpolation: bilinear}")[0]
+        var sawBicubic = false
+        for _ in 0..<12 {
+            var s1 = Sample(image: big), s2 = Sample(image: big)
+            try r1.apply(&s1); try r2.apply(&s2)
+            if s1.image != s2.image { sawBicubic = true }
+        }
+        XCTAssertTrue(sawBicubic)
+        XCTAssertTrue(errorText { _ = try self.build("- ResizeImage: {size: 8, interpolation: cubic}") }.contains("random"))
+    }
+
     func testShortSideSizeUsesPythonRounding() {
         XCTAssertEqual(shortSideSize(width: 650, height: 647, short: 384).width, 386)   // 385.78
         XCTAssertEqual(shortSideSize(width: 650, height: 647, short: 384).height, 384)
