@@ -226,7 +226,7 @@ public final class Engine {
 
     func readBytes(_ path: String) throws -> [UInt8] {
         do { return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw ConfigError.unreadable(file: path, reason: error.localizedDescription)
+            throw ConfigError.unreadable(file: path, reason: readFailureReason(path, error))
         }
     }
 

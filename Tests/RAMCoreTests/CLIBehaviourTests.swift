@@ -1,0 +1,73 @@
+import Foundation
+import RAMCore
+import RAMEngine
+import XCTest
+
+/// The `ram` executable given the bad input a user gives it (QA findings): each case exits 1 with
+/// one clear `ram: error:` line naming the file or key, and nothing on stdout.
+final class CLIBehaviourTests: XCTestCase {
+    func ramBinary() throws -> URL {
+        let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidates = [exeDir.appendingPathComponent("ram"), packageRoot.appendingPathComponent(".build/debug/ram")]
+        if let f = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) { return f }
+        XCTFail("the ram executable was not built; run `swift build --build-tests` first (looked at \(candidates.map(\.path)))")
+        throw XCTSkip("no ram executable")
+    }
+
+    /// Runs `ram args...` in `cwd`; returns (exit code, stdout, stderr).
+    func run(_ args: [String], cwd: URL? = nil) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = try ramBinary()
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = cwd }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// A config whose post-processor sits under `Infer` (as every shipped config has it).
+    func writeConfig(in dir: URL) throws -> URL {
+        let cfg = dir.appendingPathComponent("c.yaml")
+        try """
+            Global:
+              device: cpu
+            Arch:
+              name: ram_plus
+            Infer:
+              batch_size: 1
+              PostProcess:
+                name: RamOutPut
+                language: cn
+
+            """.write(to: cfg, atomically: true, encoding: .utf8)
+        return cfg
+    }
+
+    /// `-c` naming a folder: the reason is that it is a folder (not Foundation's "error 256").
+    func testConfigThatIsAFolderSaysSo() throws {
+        let dir = try temporaryFolder(self)
+        let sub = dir.appendingPathComponent("configs.yaml")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        let (code, out, err) = try run(["infer", "-c", sub.path])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertEqual(err, "ram: error: cannot read '\(sub.path)': it is a directory, not a file\n")
+    }
+
+    /// A tag list path that is a folder: named, with the reason.
+    func testTagListThatIsAFolderSaysSo() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let (code, out, err) = try run(["infer", "-c", cfg.path, "-o", "Infer.PostProcess.tag_list=\(dir.path)",
+                                        "-o", "Infer.PostProcess.language=en", "-o", "Infer.infer_imgs=\(cfg.path)",
+                                        "-o", "Infer.transforms=[{ToCHWImage: null}]"])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertTrue(err.hasPrefix("ram: error: ") && err.contains("'\(dir.path)'") && err.contains("it is a directory, not a file"), err)
+        XCTAssertFalse(err.contains("NSCocoaErrorDomain"), err)
+    }
+}
