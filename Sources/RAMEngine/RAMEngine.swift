@@ -141,7 +141,12 @@ public final class Engine {
                 if let e = FileManager.default.enumerator(atPath: url.path) {
                     for case let rel as String in e {
                         let ext = (rel as NSString).pathExtension.lowercased()
-                        if Engine.imageExtensions.contains(ext) { found.append(url.appendingPathComponent(rel).path) }
+                        guard Engine.imageExtensions.contains(ext) else { continue }
+                        // A folder named like an image (`x.jpg/`) is walked into, not read as an image.
+                        let full = url.appendingPathComponent(rel).path
+                        var entryIsDir: ObjCBool = false
+                        if FileManager.default.fileExists(atPath: full, isDirectory: &entryIsDir), entryIsDir.boolValue { continue }
+                        found.append(full)
                     }
                 }
                 if found.isEmpty {

@@ -70,4 +70,17 @@ final class CLIBehaviourTests: XCTestCase {
         XCTAssertTrue(err.hasPrefix("ram: error: ") && err.contains("'\(dir.path)'") && err.contains("it is a directory, not a file"), err)
         XCTAssertFalse(err.contains("NSCocoaErrorDomain"), err)
     }
+
+    /// A folder named like an image (`x.jpg/`) inside `infer_imgs` is walked into, not read as an
+    /// image (it used to be "skipped" with Foundation's opaque "error 256" and exit 1).
+    func testFolderNamedLikeAnImageIsNotAnImage() throws {
+        let dir = try temporaryFolder(self)
+        let photos = dir.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: photos.appendingPathComponent("x.jpg"), withIntermediateDirectories: true)
+        try "a".write(to: photos.appendingPathComponent("a.png"), atomically: true, encoding: .utf8)
+        try "b".write(to: photos.appendingPathComponent("x.jpg/b.jpg"), atomically: true, encoding: .utf8)
+        let cfg = try RunConfig(root: ConfigNode.parse(yaml: "Infer:\n  infer_imgs: \(photos.path)\n", source: "t"))
+        let files = try Engine(config: cfg, registries: Registries()).inferImages()
+        XCTAssertEqual(files, [photos.appendingPathComponent("a.png").path, photos.appendingPathComponent("x.jpg/b.jpg").path])
+    }
 }
