@@ -33,7 +33,7 @@ public enum ConfigError: Error, CustomStringConvertible, LocalizedError {
         case let .unknownKey(path, key, valid):
             let full = path.isEmpty ? key : "\(path).\(key)"
             var s = "unknown key '\(full)'"
-            if let m = nearestMatch(key, in: valid) { s += "; did you mean '\(m)'?" }
+            if let m = nearestMatch(key, in: valid) { s += "; did you mean '\(m)'?" } else if !valid.isEmpty { s += "." }
             s += valid.isEmpty ? " (no keys are accepted here)" : " Valid keys\(path.isEmpty ? "" : " under '\(path)'"): \(valid.joined(separator: ", "))"
             return s
         case let .unknownName(kind, path, name, registered):

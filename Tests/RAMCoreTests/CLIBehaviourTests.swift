@@ -47,6 +47,30 @@ final class CLIBehaviourTests: XCTestCase {
         return cfg
     }
 
+    /// `-o PostProcess.language=en` where the config has `Infer.PostProcess`: the error points at
+    /// the key that exists instead of listing sections.
+    func testOverrideOfAbsentSectionPointsAtTheNestedOne() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let (code, out, err) = try run(["infer", "-c", cfg.path, "-o", "PostProcess.language=en"])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertEqual(err, "ram: error: override '-o PostProcess.language=en': the config has no 'PostProcess' section; it sets 'Infer.PostProcess': did you mean -o Infer.PostProcess.language=en?\n")
+        // The suggested override is accepted.
+        let (c2, o2, _) = try run(["infer", "-c", cfg.path, "-o", "Infer.PostProcess.language=en", "--print-config"])
+        XCTAssertEqual(c2, 0)
+        XCTAssertTrue(o2.contains("    language: en\n"), o2)
+    }
+
+    /// An unknown key with no near match still reads as a sentence.
+    func testUnknownSectionWithoutNearMatchIsPunctuated() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let (code, _, err) = try run(["infer", "-c", cfg.path, "-o", "Zzzzzzzz.key=1"])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(err, "ram: error: unknown key 'Zzzzzzzz'. Valid keys: Global, Arch, Infer\n")
+    }
+
     /// `-c` naming a folder: the reason is that it is a folder (not Foundation's "error 256").
     func testConfigThatIsAFolderSaysSo() throws {
         let dir = try temporaryFolder(self)
