@@ -38,7 +38,7 @@ public enum ConfigError: Error, CustomStringConvertible, LocalizedError {
             return s
         case let .unknownName(kind, path, name, registered):
             var s = "unknown \(kind) '\(name)'" + (path.isEmpty ? "" : " at '\(path)'")
-            if let m = nearestMatch(name, in: registered) { s += "; did you mean '\(m)'?" }
+            if let m = nearestMatch(name, in: registered) { s += "; did you mean '\(m)'?" } else if !registered.isEmpty { s += "." }
             s += registered.isEmpty ? " (no \(kind) is registered)" : " Registered \(kind) names: \(registered.joined(separator: ", "))"
             return s
         case let .duplicateName(kind, name):

@@ -71,6 +71,17 @@ final class CLIBehaviourTests: XCTestCase {
         XCTAssertEqual(err, "ram: error: unknown key 'Zzzzzzzz'. Valid keys: Global, Arch, Infer\n")
     }
 
+    /// An unknown component name with no near match (here the empty name) also reads as a sentence.
+    func testUnknownArchWithoutNearMatchIsPunctuated() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let (code, out, err) = try run(["infer", "-c", cfg.path, "-o", "Arch.name=", "-o", "Infer.infer_imgs=\(cfg.path)",
+                                        "-o", "Infer.transforms=[{ToCHWImage: null}]"])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertEqual(err, "ram: error: unknown arch '' at 'Arch'. Registered arch names: ram, ram_plus\n")
+    }
+
     /// `-c` naming a folder: the reason is that it is a folder (not Foundation's "error 256").
     func testConfigThatIsAFolderSaysSo() throws {
         let dir = try temporaryFolder(self)
