@@ -82,6 +82,19 @@ final class CLIBehaviourTests: XCTestCase {
         XCTAssertEqual(err, "ram: error: unknown arch '' at 'Arch'. Registered arch names: ram, ram_plus\n")
     }
 
+    /// A misspelt --log-level is refused (it used to fall back to `info` silently).
+    func testUnknownLogLevelIsRefused() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let (code, out, err) = try run(["infer", "-c", cfg.path, "--log-level", "warn", "--print-config"])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertEqual(err, "ram: error: '--log-level': expected trace, debug, info, notice, warning, error or critical, got 'warn'\n")
+        let (c2, o2, _) = try run(["infer", "-c", cfg.path, "--log-level", "WARNING", "--print-config"])
+        XCTAssertEqual(c2, 0)
+        XCTAssertTrue(o2.hasPrefix("Global:\n  device: cpu\n"), o2)
+    }
+
     /// `-c` naming a folder: the reason is that it is a folder (not Foundation's "error 256").
     func testConfigThatIsAFolderSaysSo() throws {
         let dir = try temporaryFolder(self)
