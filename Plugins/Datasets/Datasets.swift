@@ -143,7 +143,11 @@ public struct ImageFolderDataset: Dataset {
             var files: [String] = []
             if let e = fm.enumerator(atPath: dir.path) {
                 for case let rel as String in e where imageExtensions.contains((rel as NSString).pathExtension.lowercased()) {
-                    files.append(dir.appendingPathComponent(rel).path)
+                    // A folder named like an image (`x.jpg/`) is walked into, not taken as a sample.
+                    let full = dir.appendingPathComponent(rel).path
+                    var isDir: ObjCBool = false
+                    if fm.fileExists(atPath: full, isDirectory: &isDir), isDir.boolValue { continue }
+                    files.append(full)
                 }
             }
             for f in files.sorted() {

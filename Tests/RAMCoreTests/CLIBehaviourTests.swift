@@ -1,5 +1,6 @@
 import Foundation
 import RAMCore
+import RAMDefaultPlugins
 import RAMEngine
 import XCTest
 
@@ -130,5 +131,21 @@ final class CLIBehaviourTests: XCTestCase {
         let cfg = try RunConfig(root: ConfigNode.parse(yaml: "Infer:\n  infer_imgs: \(photos.path)\n", source: "t"))
         let files = try Engine(config: cfg, registries: Registries()).inferImages()
         XCTAssertEqual(files, [photos.appendingPathComponent("a.png").path, photos.appendingPathComponent("x.jpg/b.jpg").path])
+    }
+
+    /// The same for ImageFolderDataset's class folders (`ram eval` stopped at such a folder).
+    func testImageFolderDatasetSkipsFoldersNamedLikeImages() throws {
+        let dir = try temporaryFolder(self)
+        let cls = dir.appendingPathComponent("cat")
+        try FileManager.default.createDirectory(at: cls.appendingPathComponent("x.jpg"), withIntermediateDirectories: true)
+        try "a".write(to: cls.appendingPathComponent("a.jpg"), atomically: true, encoding: .utf8)
+        try "b".write(to: cls.appendingPathComponent("x.jpg/b.png"), atomically: true, encoding: .utf8)
+        let registries = try DefaultPlugins.registries()
+        let cfg = ComponentConfig(path: "DataLoader.Eval.dataset", node: try ConfigNode.parse(yaml: "image_root: \(dir.path)\n", source: "t"),
+                                  registries: registries)
+        let ds = try registries.dataset.build("ImageFolderDataset", cfg)
+        XCTAssertEqual(ds.count, 2)
+        XCTAssertEqual(try ds.sample(at: 0).path, cls.appendingPathComponent("a.jpg").path)
+        XCTAssertEqual(try ds.sample(at: 1).path, cls.appendingPathComponent("x.jpg/b.png").path)
     }
 }
