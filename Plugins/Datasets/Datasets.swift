@@ -104,7 +104,9 @@ public struct MultiLabelDataset: Dataset {
     public var count: Int { paths.count }
 
     public func sample(at index: Int) throws -> Sample {
-        Sample(path: paths[index], bytes: try readFileBytes(paths[index]), labels: labels[index])
+        var s = Sample(path: paths[index], bytes: try readFileBytes(paths[index]), labels: labels[index])
+        s.labelCount = numClasses
+        return s
     }
 }
 

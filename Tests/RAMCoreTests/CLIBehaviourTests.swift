@@ -2,6 +2,7 @@ import Foundation
 import RAMCore
 import RAMDefaultPlugins
 import RAMEngine
+import RAMTensor
 import XCTest
 
 /// The `ram` executable given the bad input a user gives it (QA findings): each case exits 1 with
@@ -147,5 +148,27 @@ final class CLIBehaviourTests: XCTestCase {
         XCTAssertEqual(ds.count, 2)
         XCTAssertEqual(try ds.sample(at: 0).path, cls.appendingPathComponent("a.jpg").path)
         XCTAssertEqual(try ds.sample(at: 1).path, cls.appendingPathComponent("x.jpg/b.png").path)
+    }
+
+    /// Labels written for 2 tags evaluated against a 3-tag model: refused, naming the counts
+    /// (`ram eval` printed mAP 1.0 and exited 0). MultiLabelDataset records the line length.
+    func testMetricsRefuseLabelsWrittenForAnotherTagCount() throws {
+        let dir = try temporaryFolder(self)
+        try "a".write(to: dir.appendingPathComponent("a.jpg"), atomically: true, encoding: .utf8)
+        try "a.jpg\t0,1\n".write(to: dir.appendingPathComponent("labels.txt"), atomically: true, encoding: .utf8)
+        let registries = try DefaultPlugins.registries()
+        let dsNode = try ConfigNode.parse(yaml: "image_root: \(dir.path)\ncls_label_path: \(dir.path)/labels.txt\n", source: "t")
+        let ds = try registries.dataset.build("MultiLabelDataset", ComponentConfig(path: "DataLoader.Eval.dataset", node: dsNode, registries: registries))
+        let sample = try ds.sample(at: 0)
+        XCTAssertEqual(sample.labels, [1])
+        XCTAssertEqual(sample.labelCount, 2)
+        let logits = TaggingOutput(logits: Tensor(shape: [1, 3], scalars: [1, 2, 3]))
+        for name in ["MultiLabelMAP", "HammingDistance"] {
+            let m = try registries.metric.build(name, ComponentConfig(path: "Metric.Eval.0.\(name)", node: .null, registries: registries))
+            let e = errorText { try m.update(logits, samples: [sample]) }
+            XCTAssertEqual(e, "'\(name)': sample \(dir.path)/a.jpg has 2 label values; the model has 3 tags (check the label file against Arch.tag_list)")
+            // The same labels for a 2-tag model are accepted.
+            try m.update(TaggingOutput(logits: Tensor(shape: [1, 2], scalars: [1, 2])), samples: [sample])
+        }
     }
 }
