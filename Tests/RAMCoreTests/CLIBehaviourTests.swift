@@ -2,6 +2,7 @@ import Foundation
 import RAMCore
 import RAMDefaultPlugins
 import RAMEngine
+import RAMPostProcess
 import RAMTensor
 import XCTest
 
@@ -170,5 +171,13 @@ final class CLIBehaviourTests: XCTestCase {
             // The same labels for a 2-tag model are accepted.
             try m.update(TaggingOutput(logits: Tensor(shape: [1, 2], scalars: [1, 2])), samples: [sample])
         }
+    }
+
+    /// A RamOutPut tag list of another length than the model's logits: the message says which is
+    /// which (it read "tag_list '(the model's logits)' has 4585 entries, expected 64").
+    func testRamOutPutTagCountMismatchSaysWhichIsWhich() throws {
+        let post = try RamOutPut(tagList: ["a", "b", "c"], threshold: 0.5, language: .en)
+        let e = errorText { _ = try post.predictions(logits: [1, 2], files: ["x.jpg"]) }
+        XCTAssertEqual(e, "'RamOutPut.tag_list': the tag list has 3 tags but the model outputs 2 logits per image; give RamOutPut the tag list the model was built with (Arch.tag_list)")
     }
 }
