@@ -1,4 +1,5 @@
 import Foundation
+import RAMCore
 
 /// An error in a backbone's configuration (preset name, `vision_config` file or value).
 public struct BackboneConfigError: Error, CustomStringConvertible, Equatable {
@@ -190,7 +191,7 @@ public func loadVisionConfigFile(_ url: URL) throws -> BackboneConfigValue {
     do {
         data = try Data(contentsOf: url)
     } catch {
-        throw BackboneConfigError("vision_config: cannot read '\(url.path)': \(error.localizedDescription)")
+        throw BackboneConfigError("vision_config: cannot read '\(url.path)': \(readFailureReason(url.path, error))")
     }
     return try BackboneConfigValue.parseJSON(data, source: url.path)
 }

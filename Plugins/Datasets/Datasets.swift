@@ -33,7 +33,7 @@ public func readFileBytes(_ path: String) throws -> [UInt8] {
     do {
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     } catch {
-        throw ConfigError.unreadable(file: path, reason: error.localizedDescription)
+        throw ConfigError.unreadable(file: path, reason: readFailureReason(path, error))
     }
 }
 
@@ -104,7 +104,9 @@ public struct MultiLabelDataset: Dataset {
     public var count: Int { paths.count }
 
     public func sample(at index: Int) throws -> Sample {
-        Sample(path: paths[index], bytes: try readFileBytes(paths[index]), labels: labels[index])
+        var s = Sample(path: paths[index], bytes: try readFileBytes(paths[index]), labels: labels[index])
+        s.labelCount = numClasses
+        return s
     }
 }
 
@@ -143,7 +145,11 @@ public struct ImageFolderDataset: Dataset {
             var files: [String] = []
             if let e = fm.enumerator(atPath: dir.path) {
                 for case let rel as String in e where imageExtensions.contains((rel as NSString).pathExtension.lowercased()) {
-                    files.append(dir.appendingPathComponent(rel).path)
+                    // A folder named like an image (`x.jpg/`) is walked into, not taken as a sample.
+                    let full = dir.appendingPathComponent(rel).path
+                    var isDir: ObjCBool = false
+                    if fm.fileExists(atPath: full, isDirectory: &isDir), isDir.boolValue { continue }
+                    files.append(full)
                 }
             }
             for f in files.sorted() {

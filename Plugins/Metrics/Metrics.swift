@@ -43,6 +43,9 @@ func rowsAndLabels(_ output: TaggingOutput, _ samples: [Sample], metric: String)
         guard let l = s.labels else {
             throw ConfigError.invalidValue(path: metric, message: "sample \(s.path ?? String(i)) has no labels")
         }
+        if let w = s.labelCount, w != c {
+            throw ConfigError.invalidValue(path: metric, message: "sample \(s.path ?? String(i)) has \(w) label values; the model has \(c) tags (check the label file against Arch.tag_list)")
+        }
         if let bad = l.first(where: { $0 < 0 || $0 >= c }) {
             throw ConfigError.invalidValue(path: metric, message: "sample \(s.path ?? String(i)) has label \(bad), outside 0..<\(c)")
         }

@@ -82,13 +82,13 @@ public struct RamOutPut: PostProcess {
     /// - Parameters:
     ///   - logits: `[B, numTags]` row-major raw scores.
     ///   - files: `B` file names (or nil), in batch order.
-    /// - Throws: `TagFileError.lengthMismatch` when the logits per image differ from the tag count.
+    /// - Throws: `ConfigError.invalidValue` when the logits per image differ from the tag count.
     public func predictions(logits: [Float], files: [String?]) throws -> [Prediction] {
         let n = tagList.count
         let b = files.count
         guard n > 0, logits.count == b * n else {
-            throw TagFileError.lengthMismatch(what: "RamOutPut: tag_list", path: "(the model's logits)",
-                                              expected: b == 0 ? logits.count : logits.count / max(b, 1), found: n)
+            let perImage = b == 0 ? logits.count : logits.count / max(b, 1)
+            throw ConfigError.invalidValue(path: "RamOutPut.tag_list", message: "the tag list has \(n) tags but the model outputs \(perImage) logits per image; give RamOutPut the tag list the model was built with (Arch.tag_list)")
         }
         var out: [Prediction] = []
         out.reserveCapacity(b)

@@ -1,4 +1,5 @@
 import Foundation
+import RAMCore
 
 /// Errors raised while reading tag lists, threshold files and post-processing options.
 public enum TagFileError: Error, CustomStringConvertible, Equatable {
@@ -56,7 +57,7 @@ public enum TagList {
     static func readText(_ url: URL) throws -> String {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw TagFileError.unreadable(path: url.path, reason: error.localizedDescription)
+            throw TagFileError.unreadable(path: url.path, reason: readFailureReason(url.path, error))
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw TagFileError.unreadable(path: url.path, reason: "not valid UTF-8 text")

@@ -94,7 +94,7 @@ public struct RAMArchPlan {
                 sources["vision_config"] = url.path
                 let data: Data
                 do { data = try Data(contentsOf: url) } catch {
-                    throw RAMModelError.badFile(path: url.path, message: "cannot read: \(error.localizedDescription)")
+                    throw RAMModelError.badFile(path: url.path, message: "cannot read: \(readFailureReason(url.path, error))")
                 }
                 guard let m = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
                     throw RAMModelError.badFile(path: url.path, message: "expected a JSON object of backbone hyper-parameters (embed_dim, depths, num_heads, window_size, image_res, vision_width)")

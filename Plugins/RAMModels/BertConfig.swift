@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import RAMCore
 
 /// Errors raised while building RAM / RAM++ from user configs and checkpoints.
 public enum RAMModelError: Error, CustomStringConvertible {
@@ -115,7 +116,7 @@ public struct BertConfig: Equatable {
     public static func load(_ url: URL) throws -> BertConfig {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw RAMModelError.badFile(path: url.path, message: "cannot read: \(error.localizedDescription)")
+            throw RAMModelError.badFile(path: url.path, message: "cannot read: \(readFailureReason(url.path, error))")
         }
         let map: [String: Any]
         if url.pathExtension.lowercased() == "json" {

@@ -16,6 +16,9 @@ public struct Sample {
     public var labels: [Int]?
     /// A caption (training RAM's text decoder / RAM++'s alignment), if any.
     public var text: String?
+    /// How many classes the labels were written for (a multi-hot line's length), when the dataset
+    /// knows it: metrics refuse labels written for another number of tags than the model has.
+    public var labelCount: Int? = nil
 
     public init(path: String? = nil, bytes: [UInt8]? = nil, image: Image? = nil,
                 labels: [Int]? = nil, text: String? = nil) {

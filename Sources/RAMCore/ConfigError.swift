@@ -33,12 +33,12 @@ public enum ConfigError: Error, CustomStringConvertible, LocalizedError {
         case let .unknownKey(path, key, valid):
             let full = path.isEmpty ? key : "\(path).\(key)"
             var s = "unknown key '\(full)'"
-            if let m = nearestMatch(key, in: valid) { s += "; did you mean '\(m)'?" }
+            if let m = nearestMatch(key, in: valid) { s += "; did you mean '\(m)'?" } else if !valid.isEmpty { s += "." }
             s += valid.isEmpty ? " (no keys are accepted here)" : " Valid keys\(path.isEmpty ? "" : " under '\(path)'"): \(valid.joined(separator: ", "))"
             return s
         case let .unknownName(kind, path, name, registered):
             var s = "unknown \(kind) '\(name)'" + (path.isEmpty ? "" : " at '\(path)'")
-            if let m = nearestMatch(name, in: registered) { s += "; did you mean '\(m)'?" }
+            if let m = nearestMatch(name, in: registered) { s += "; did you mean '\(m)'?" } else if !registered.isEmpty { s += "." }
             s += registered.isEmpty ? " (no \(kind) is registered)" : " Registered \(kind) names: \(registered.joined(separator: ", "))"
             return s
         case let .duplicateName(kind, name):
@@ -102,4 +102,18 @@ public func nearestMatch(_ word: String, in candidates: [String]) -> String? {
         }
     }
     return nil
+}
+
+/// Why `path` could not be read, in words a user can act on: "it is a directory, not a file",
+/// the system's reason ("Permission denied", "No such file or directory"), or else `error`'s own
+/// description (Foundation's read errors on Linux say only "The operation could not be completed").
+public func readFailureReason(_ path: String, _ error: Error) -> String {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+        return "it is a directory, not a file"
+    }
+    let fd = open(path, O_RDONLY)
+    if fd < 0 { return String(cString: strerror(errno)) }
+    close(fd)
+    return error.localizedDescription
 }

@@ -63,7 +63,7 @@ public enum RAMResources {
     public static func readLines(of url: URL) throws -> [String] {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ConfigError.unreadable(file: url.path, reason: error.localizedDescription)
+            throw ConfigError.unreadable(file: url.path, reason: readFailureReason(url.path, error))
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError.unreadable(file: url.path, reason: "not UTF-8 text")

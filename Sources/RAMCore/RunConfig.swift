@@ -168,6 +168,12 @@ public enum ConfigOverride {
         }
         let value = try parseValue(raw, override: text)
         if root.isNull { root = .map([]) }
+        // `-o PostProcess.language=en` on a config that keeps its post-processor under `Infer`:
+        // point at the key that exists instead of only listing the sections.
+        if segments.count > 1, case let .map(sections) = root, !sections.contains(where: { $0.key == segments[0] }),
+           let owner = sections.first(where: { $0.value[segments[0]] != nil })?.key {
+            throw ConfigError.badOverride(override: text, message: "the config has no '\(segments[0])' section; it sets '\(owner).\(segments[0])': did you mean -o \(owner).\(key)=\(raw)?")
+        }
         try set(&root, segments[...], value: value, walked: [], override: text)
     }
 

@@ -142,7 +142,12 @@ public final class Engine {
                 if let e = FileManager.default.enumerator(atPath: url.path) {
                     for case let rel as String in e {
                         let ext = (rel as NSString).pathExtension.lowercased()
-                        if Engine.imageExtensions.contains(ext) { found.append(url.appendingPathComponent(rel).path) }
+                        guard Engine.imageExtensions.contains(ext) else { continue }
+                        // A folder named like an image (`x.jpg/`) is walked into, not read as an image.
+                        let full = url.appendingPathComponent(rel).path
+                        var entryIsDir: ObjCBool = false
+                        if FileManager.default.fileExists(atPath: full, isDirectory: &entryIsDir), entryIsDir.boolValue { continue }
+                        found.append(full)
                     }
                 }
                 if found.isEmpty {
@@ -227,7 +232,7 @@ public final class Engine {
 
     func readBytes(_ path: String) throws -> [UInt8] {
         do { return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw ConfigError.unreadable(file: path, reason: error.localizedDescription)
+            throw ConfigError.unreadable(file: path, reason: readFailureReason(path, error))
         }
     }
 

@@ -73,6 +73,9 @@ struct ConfigOptions: ParsableArguments {
 
     /// Bootstraps logging, loads the config and the plugins; nil after printing the config.
     func prepare() throws -> Engine? {
+        guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
+            throw ConfigError.invalidValue(path: "--log-level", message: "expected trace, debug, info, notice, warning, error or critical, got '\(logLevel)'")
+        }
         bootstrapLogging(logLevel)
         let cfg = try RunConfig.load(path: config, overrides: overrides)
         if printConfig {

@@ -1,0 +1,183 @@
+import Foundation
+import RAMCore
+import RAMDefaultPlugins
+import RAMEngine
+import RAMPostProcess
+import RAMTensor
+import XCTest
+
+/// The `ram` executable given the bad input a user gives it (QA findings): each case exits 1 with
+/// one clear `ram: error:` line naming the file or key, and nothing on stdout.
+final class CLIBehaviourTests: XCTestCase {
+    func ramBinary() throws -> URL {
+        let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidates = [exeDir.appendingPathComponent("ram"), packageRoot.appendingPathComponent(".build/debug/ram")]
+        if let f = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) { return f }
+        XCTFail("the ram executable was not built; run `swift build --build-tests` first (looked at \(candidates.map(\.path)))")
+        throw XCTSkip("no ram executable")
+    }
+
+    /// Runs `ram args...` in `cwd`; returns (exit code, stdout, stderr).
+    func run(_ args: [String], cwd: URL? = nil) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = try ramBinary()
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = cwd }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// A config whose post-processor sits under `Infer` (as every shipped config has it).
+    func writeConfig(in dir: URL) throws -> URL {
+        let cfg = dir.appendingPathComponent("c.yaml")
+        try """
+            Global:
+              device: cpu
+            Arch:
+              name: ram_plus
+            Infer:
+              batch_size: 1
+              PostProcess:
+                name: RamOutPut
+                language: cn
+
+            """.write(to: cfg, atomically: true, encoding: .utf8)
+        return cfg
+    }
+
+    /// `-o PostProcess.language=en` where the config has `Infer.PostProcess`: the error points at
+    /// the key that exists instead of listing sections.
+    func testOverrideOfAbsentSectionPointsAtTheNestedOne() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let (code, out, err) = try run(["infer", "-c", cfg.path, "-o", "PostProcess.language=en"])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertEqual(err, "ram: error: override '-o PostProcess.language=en': the config has no 'PostProcess' section; it sets 'Infer.PostProcess': did you mean -o Infer.PostProcess.language=en?\n")
+        // The suggested override is accepted.
+        let (c2, o2, _) = try run(["infer", "-c", cfg.path, "-o", "Infer.PostProcess.language=en", "--print-config"])
+        XCTAssertEqual(c2, 0)
+        XCTAssertTrue(o2.contains("    language: en\n"), o2)
+    }
+
+    /// An unknown key with no near match still reads as a sentence.
+    func testUnknownSectionWithoutNearMatchIsPunctuated() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let (code, _, err) = try run(["infer", "-c", cfg.path, "-o", "Zzzzzzzz.key=1"])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(err, "ram: error: unknown key 'Zzzzzzzz'. Valid keys: Global, Arch, Infer\n")
+    }
+
+    /// An unknown component name with no near match (here the empty name) also reads as a sentence.
+    func testUnknownArchWithoutNearMatchIsPunctuated() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let (code, out, err) = try run(["infer", "-c", cfg.path, "-o", "Arch.name=", "-o", "Infer.infer_imgs=\(cfg.path)",
+                                        "-o", "Infer.transforms=[{ToCHWImage: null}]"])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertEqual(err, "ram: error: unknown arch '' at 'Arch'. Registered arch names: ram, ram_plus\n")
+    }
+
+    /// A misspelt --log-level is refused (it used to fall back to `info` silently).
+    func testUnknownLogLevelIsRefused() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let (code, out, err) = try run(["infer", "-c", cfg.path, "--log-level", "warn", "--print-config"])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertEqual(err, "ram: error: '--log-level': expected trace, debug, info, notice, warning, error or critical, got 'warn'\n")
+        let (c2, o2, _) = try run(["infer", "-c", cfg.path, "--log-level", "WARNING", "--print-config"])
+        XCTAssertEqual(c2, 0)
+        XCTAssertTrue(o2.hasPrefix("Global:\n  device: cpu\n"), o2)
+    }
+
+    /// `-c` naming a folder: the reason is that it is a folder (not Foundation's "error 256").
+    func testConfigThatIsAFolderSaysSo() throws {
+        let dir = try temporaryFolder(self)
+        let sub = dir.appendingPathComponent("configs.yaml")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        let (code, out, err) = try run(["infer", "-c", sub.path])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertEqual(err, "ram: error: cannot read '\(sub.path)': it is a directory, not a file\n")
+    }
+
+    /// A tag list path that is a folder: named, with the reason.
+    func testTagListThatIsAFolderSaysSo() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let (code, out, err) = try run(["infer", "-c", cfg.path, "-o", "Infer.PostProcess.tag_list=\(dir.path)",
+                                        "-o", "Infer.PostProcess.language=en", "-o", "Infer.infer_imgs=\(cfg.path)",
+                                        "-o", "Infer.transforms=[{ToCHWImage: null}]"])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertTrue(err.hasPrefix("ram: error: ") && err.contains("'\(dir.path)'") && err.contains("it is a directory, not a file"), err)
+        XCTAssertFalse(err.contains("NSCocoaErrorDomain"), err)
+    }
+
+    /// A folder named like an image (`x.jpg/`) inside `infer_imgs` is walked into, not read as an
+    /// image (it used to be "skipped" with Foundation's opaque "error 256" and exit 1).
+    func testFolderNamedLikeAnImageIsNotAnImage() throws {
+        let dir = try temporaryFolder(self)
+        let photos = dir.appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: photos.appendingPathComponent("x.jpg"), withIntermediateDirectories: true)
+        try "a".write(to: photos.appendingPathComponent("a.png"), atomically: true, encoding: .utf8)
+        try "b".write(to: photos.appendingPathComponent("x.jpg/b.jpg"), atomically: true, encoding: .utf8)
+        let cfg = try RunConfig(root: ConfigNode.parse(yaml: "Infer:\n  infer_imgs: \(photos.path)\n", source: "t"))
+        let files = try Engine(config: cfg, registries: Registries()).inferImages()
+        XCTAssertEqual(files, [photos.appendingPathComponent("a.png").path, photos.appendingPathComponent("x.jpg/b.jpg").path])
+    }
+
+    /// The same for ImageFolderDataset's class folders (`ram eval` stopped at such a folder).
+    func testImageFolderDatasetSkipsFoldersNamedLikeImages() throws {
+        let dir = try temporaryFolder(self)
+        let cls = dir.appendingPathComponent("cat")
+        try FileManager.default.createDirectory(at: cls.appendingPathComponent("x.jpg"), withIntermediateDirectories: true)
+        try "a".write(to: cls.appendingPathComponent("a.jpg"), atomically: true, encoding: .utf8)
+        try "b".write(to: cls.appendingPathComponent("x.jpg/b.png"), atomically: true, encoding: .utf8)
+        let registries = try DefaultPlugins.registries()
+        let cfg = ComponentConfig(path: "DataLoader.Eval.dataset", node: try ConfigNode.parse(yaml: "image_root: \(dir.path)\n", source: "t"),
+                                  registries: registries)
+        let ds = try registries.dataset.build("ImageFolderDataset", cfg)
+        XCTAssertEqual(ds.count, 2)
+        XCTAssertEqual(try ds.sample(at: 0).path, cls.appendingPathComponent("a.jpg").path)
+        XCTAssertEqual(try ds.sample(at: 1).path, cls.appendingPathComponent("x.jpg/b.png").path)
+    }
+
+    /// Labels written for 2 tags evaluated against a 3-tag model: refused, naming the counts
+    /// (`ram eval` printed mAP 1.0 and exited 0). MultiLabelDataset records the line length.
+    func testMetricsRefuseLabelsWrittenForAnotherTagCount() throws {
+        let dir = try temporaryFolder(self)
+        try "a".write(to: dir.appendingPathComponent("a.jpg"), atomically: true, encoding: .utf8)
+        try "a.jpg\t0,1\n".write(to: dir.appendingPathComponent("labels.txt"), atomically: true, encoding: .utf8)
+        let registries = try DefaultPlugins.registries()
+        let dsNode = try ConfigNode.parse(yaml: "image_root: \(dir.path)\ncls_label_path: \(dir.path)/labels.txt\n", source: "t")
+        let ds = try registries.dataset.build("MultiLabelDataset", ComponentConfig(path: "DataLoader.Eval.dataset", node: dsNode, registries: registries))
+        let sample = try ds.sample(at: 0)
+        XCTAssertEqual(sample.labels, [1])
+        XCTAssertEqual(sample.labelCount, 2)
+        let logits = TaggingOutput(logits: Tensor(shape: [1, 3], scalars: [1, 2, 3]))
+        for name in ["MultiLabelMAP", "HammingDistance"] {
+            let m = try registries.metric.build(name, ComponentConfig(path: "Metric.Eval.0.\(name)", node: .null, registries: registries))
+            let e = errorText { try m.update(logits, samples: [sample]) }
+            XCTAssertEqual(e, "'\(name)': sample \(dir.path)/a.jpg has 2 label values; the model has 3 tags (check the label file against Arch.tag_list)")
+            // The same labels for a 2-tag model are accepted.
+            try m.update(TaggingOutput(logits: Tensor(shape: [1, 2], scalars: [1, 2])), samples: [sample])
+        }
+    }
+
+    /// A RamOutPut tag list of another length than the model's logits: the message says which is
+    /// which (it read "tag_list '(the model's logits)' has 4585 entries, expected 64").
+    func testRamOutPutTagCountMismatchSaysWhichIsWhich() throws {
+        let post = try RamOutPut(tagList: ["a", "b", "c"], threshold: 0.5, language: .en)
+        let e = errorText { _ = try post.predictions(logits: [1, 2], files: ["x.jpg"]) }
+        XCTAssertEqual(e, "'RamOutPut.tag_list': the tag list has 3 tags but the model outputs 2 logits per image; give RamOutPut the tag list the model was built with (Arch.tag_list)")
+    }
+}
