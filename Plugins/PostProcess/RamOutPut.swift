@@ -42,7 +42,8 @@ public struct RamOutPut: PostProcess {
     ///   - defaultThreshold: the base threshold (reference default 0.68).
     ///   - deleteTagIndex: class indices never output.
     /// - Throws: `TagFileError` when the lists disagree in length, the file has more thresholds
-    ///   than tags, an index is out of range, or `language` needs the missing Chinese list.
+    ///   than tags, an index is out of range, `threshold` is outside [0, 1], or `language` needs
+    ///   the missing Chinese list.
     public init(tagList: [String], tagListChinese: [String]? = nil, classThresholds: [Float]? = nil,
                 threshold: Float? = nil, defaultThreshold: Float = 0.68,
                 deleteTagIndex: [Int] = [], language: Language = .cn,
@@ -63,7 +64,15 @@ public struct RamOutPut: PostProcess {
             }
             for (i, v) in file.enumerated() { th[i] = v }
         }
-        if let t = threshold { th = [Float](repeating: t, count: tagList.count) }
+        if let t = threshold {
+            // Scores are sigmoid outputs in (0, 1): a threshold outside [0, 1] silently gives
+            // every tag or none, which is never what a user meant.
+            guard t.isFinite, t >= 0, t <= 1 else {
+                throw TagFileError.badOption(key: "threshold", value: String(t),
+                                             expected: "a score threshold in [0, 1] (tags pass when sigmoid(logit) > threshold)")
+            }
+            th = [Float](repeating: t, count: tagList.count)
+        }
         for i in deleteTagIndex where i < 0 || i >= tagList.count {
             throw TagFileError.badOption(key: "delete_tag_index", value: String(i),
                                          expected: "class indices in 0..<\(tagList.count)")

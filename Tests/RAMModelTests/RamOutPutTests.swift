@@ -53,6 +53,14 @@ final class RamOutPutTests: XCTestCase {
         XCTAssertThrowsError(try RamOutPut(tagList: ["a"], language: .cn))   // no Chinese list
         let pp = try RamOutPut(tagList: ["a", "b"], language: .en)
         XCTAssertThrowsError(try pp.predictions(logits: [1, 2, 3], files: [nil]))
+        // A global threshold outside [0, 1] is refused, naming the key; 0 and 1 are values.
+        for bad: Float in [1.5, -0.1, .nan] {
+            XCTAssertThrowsError(try RamOutPut(tagList: ["a"], threshold: bad, language: .en)) { error in
+                XCTAssertTrue("\(error)".contains("threshold"), "\(error)")
+            }
+        }
+        XCTAssertEqual(try RamOutPut(tagList: ["a"], threshold: 1, language: .en).thresholds, [1])
+        XCTAssertEqual(try RamOutPut(tagList: ["a"], threshold: 0, language: .en).thresholds, [0])
     }
 
     func testSplitLinesKeepsTrailingSpaces() {
