@@ -53,11 +53,16 @@ extension RamOutPut {
             : try config.resolvePath(o.tag_list_chinese, defaultResource: "ram_tag_list_chinese.txt")
         let thURL: URL? = (o.ram_class_threshold_path ?? "").isEmpty && customList ? nil
             : try config.resolvePath(o.ram_class_threshold_path, defaultResource: "ram_tag_list_threshold.txt")
-        try self.init(tagList: TagList.load(tagURL),
-                      tagListChinese: try cnURL.map { try TagList.load($0) },
-                      classThresholds: try thURL.map { try TagList.loadThresholds($0) },
-                      threshold: o.threshold.map { Float($0) },
-                      deleteTagIndex: o.delete_tag_index, language: language,
-                      sourceNames: (tagURL.path, cnURL?.path ?? "", thURL?.path ?? ""))
+        do {
+            try self.init(tagList: TagList.load(tagURL),
+                          tagListChinese: try cnURL.map { try TagList.load($0) },
+                          classThresholds: try thURL.map { try TagList.loadThresholds($0) },
+                          threshold: o.threshold.map { Float($0) },
+                          deleteTagIndex: o.delete_tag_index, language: language,
+                          sourceNames: (tagURL.path, cnURL?.path ?? "", thURL?.path ?? ""))
+        } catch let TagFileError.badOption(key, value, expected) {
+            // Name the option by its place in the config (`Infer.PostProcess.delete_tag_index`).
+            throw TagFileError.badOption(key: "\(config.path).\(key)", value: value, expected: expected)
+        }
     }
 }

@@ -146,6 +146,13 @@ final class RamOutPutRegistryTests: XCTestCase {
         }
         XCTAssertThrowsError(try build("language: fr"))
         XCTAssertThrowsError(try build("tag_list: \(dir)/tags.txt\nlanguage: cn"))   // custom list, no Chinese list
+        // Option errors name the key by its place in the config.
+        XCTAssertThrowsError(try build("tag_list: \(dir)/tags.txt\nlanguage: en\ndelete_tag_index: [999]")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("Infer.PostProcess.delete_tag_index: invalid value '999'"), "\(error)")
+        }
+        XCTAssertThrowsError(try build("threshold: 1.5")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("Infer.PostProcess.threshold: invalid value '1.5'"), "\(error)")
+        }
     }
 }
 
