@@ -140,8 +140,12 @@ public final class SwinTransformerBlock: Module {
         var h = layerNorm(x, weight: norm1.weight.value, bias: norm1.bias.value, eps: eps)
         h = indexSelect(h, axis: 1, indices: partition)             // [B, L, C], window order
         h = attn.forward(h.reshaped([b * (l / n), n, c]), mask: attnMask)
-        h = indexSelect(h.reshaped([b, l, c]), axis: 1, indices: reverse)  // window reverse + roll back
-        let y = x + droppedPath(h)
+        let y: Tensor
+        if training && dropPathRate > 0 {
+            y = x + droppedPath(indexSelect(h.reshaped([b, l, c]), axis: 1, indices: reverse))
+        } else {
+            y = indexSelect(h.reshaped([b, l, c]), axis: 1, indices: reverse, adding: x)  // window reverse + roll back + residual
+        }
         let normed = layerNorm(y, weight: norm2.weight.value, bias: norm2.bias.value, eps: eps)
         if training && dropPathRate > 0 { return y + droppedPath(mlp.forward(normed)) }
         return mlp.forward(normed, adding: y)

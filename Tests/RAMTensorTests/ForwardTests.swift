@@ -182,6 +182,18 @@ final class ForwardTests: XCTestCase {
         assertClose(taped.scalars, expected, tol: 1e-5, "taped")
     }
 
+    /// Gather + residual add in one pass, no tape and taped, against the two separate ops.
+    func testIndexSelectAdding() {
+        let x = Tensor.randn([2, 5, 11], seed: 21), base = Tensor.randn([2, 4, 11], seed: 22)
+        let idx = [4, 0, 2, 2]
+        let expected = (base + indexSelect(x, axis: 1, indices: idx)).scalars
+        let fused = withNoGrad { indexSelect(x, axis: 1, indices: idx, adding: base) }
+        XCTAssertEqual(fused.shape, [2, 4, 11])
+        assertClose(fused.scalars, expected, tol: 1e-6, "fused")
+        var xl = x; xl.requiresGrad = true
+        assertClose(indexSelect(xl, axis: 1, indices: idx, adding: base).scalars, expected, tol: 1e-6, "taped")
+    }
+
     func testStructure() {
         XCTAssertEqual(roll(T([6], [0, 1, 2, 3, 4, 5]), shifts: [2], axes: [0]).scalars, [4, 5, 0, 1, 2, 3])
         XCTAssertEqual(roll(T([2, 3], [0, 1, 2, 3, 4, 5]), shifts: [1, -1], axes: [0, 1]).scalars, [4, 5, 3, 1, 2, 0])
