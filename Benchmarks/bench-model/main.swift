@@ -163,7 +163,11 @@ do {
     let encoder: any Backbone
     var head: ((Tensor) -> Tensor)? = nil
     if what == "backbone" {
-        encoder = try BackboneFactory.make(name: plan.vit, imageSize: plan.imageSize, seed: 1)
+        // The encoder as the model builds it: image_size and vision_config (inline or a path) of Arch.
+        var pairs: [(key: String, value: ConfigNode)] = [(key: "image_size", value: .int(plan.imageSize))]
+        if let v = archNode["vision_config"] { pairs.append((key: "vision_config", value: v)) }
+        encoder = try BackboneFactory.make(name: plan.vit, config: ComponentConfig(
+            path: "Arch", node: .map(pairs), registries: registries, baseDirectory: config.baseDirectory))
         label = "\(plan.vit)/\(plan.imageSize) backbone"
     } else {
         let model = try config.buildNamed(registries.arch, at: "Arch", registries: registries)
