@@ -137,8 +137,8 @@ public final class SwinTransformerBlock: Module {
         let b = x.shape[0], l = x.shape[1], c = x.shape[2]
         let n = window * window
         // Roll + window partition as one gather (LayerNorm is per token, so it commutes).
-        var h = layerNorm(x, weight: norm1.weight.value, bias: norm1.bias.value, eps: eps)
-        h = indexSelect(h, axis: 1, indices: partition)             // [B, L, C], window order
+        var h = layerNorm(x, weight: norm1.weight.value, bias: norm1.bias.value, eps: eps,
+                          gatheringRows: partition)                 // [B, L, C], window order
         h = attn.forward(h.reshaped([b * (l / n), n, c]), mask: attnMask)
         let y: Tensor
         if training && dropPathRate > 0 {

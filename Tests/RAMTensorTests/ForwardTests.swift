@@ -194,6 +194,19 @@ final class ForwardTests: XCTestCase {
         assertClose(indexSelect(xl, axis: 1, indices: idx, adding: base).scalars, expected, tol: 1e-6, "taped")
     }
 
+    /// LayerNorm of gathered rows in one pass, against LayerNorm then the gather.
+    func testLayerNormGatheringRows() {
+        let x = Tensor.randn([2, 5, 13], seed: 31)
+        let w = Tensor.randn([13], seed: 32), b = Tensor.randn([13], seed: 33)
+        let idx = [3, 1, 4, 0, 2]
+        let expected = indexSelect(layerNorm(x, weight: w, bias: b, eps: 1e-5), axis: 1, indices: idx).scalars
+        let fused = withNoGrad { layerNorm(x, weight: w, bias: b, eps: 1e-5, gatheringRows: idx) }
+        XCTAssertEqual(fused.shape, [2, 5, 13])
+        assertClose(fused.scalars, expected, tol: 1e-6, "fused")
+        var xl = x; xl.requiresGrad = true
+        assertClose(layerNorm(xl, weight: w, bias: b, eps: 1e-5, gatheringRows: idx).scalars, expected, tol: 1e-6, "taped")
+    }
+
     func testStructure() {
         XCTAssertEqual(roll(T([6], [0, 1, 2, 3, 4, 5]), shifts: [2], axes: [0]).scalars, [4, 5, 0, 1, 2, 3])
         XCTAssertEqual(roll(T([2, 3], [0, 1, 2, 3, 4, 5]), shifts: [1, -1], axes: [0, 1]).scalars, [4, 5, 3, 1, 2, 0])
