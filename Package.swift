@@ -113,8 +113,6 @@ let package = Package(
                           path: "Benchmarks/bench-image", exclude: ["pil_reference.py"], swiftSettings: swiftSettings),
         .executableTarget(name: "bench-checkpoint", dependencies: ["RAMCheckpoint"],
                           path: "Benchmarks/bench-checkpoint", swiftSettings: swiftSettings),
-        .executableTarget(name: "bench-ram", dependencies: ["RAMDefaultPlugins", "RAMEngine", "CBLAS"],
-                          path: "Benchmarks/bench-ram", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-model", dependencies: ["RAMDefaultPlugins", "RAMEngine", "CBLAS"],
                           path: "Benchmarks/bench-model", swiftSettings: swiftSettings),
 

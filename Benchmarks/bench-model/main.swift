@@ -1,17 +1,23 @@
-// bench-model: speed and memory of the image encoders (and, later, the whole RAM++ model) on this
-// machine, against the cblas_sgemm peak measured in the same run.
+// bench-model: speed and memory of a whole RAM / RAM++ model (random weights) or of its image
+// encoder alone, built from a config exactly as `ram infer` builds it, against the cblas_sgemm
+// peak measured in the same run (before and after the timed runs).
 //
-//   swift run -c release bench-model [--what ram_plus|backbone] [--runs N]
-//                                    [--backbone swin_l|swin_b|base|large] [--size 384|224]
+//   swift build -c release --product bench-model
+//   .build/release/bench-model [--config configs/ram_plus_swin_large_384.yaml]
+//                              [--what model|backbone] [--runs N] [--batch B]
 //
-// Default: the whole RAM++ model with Swin-L at 384 (the official checkpoint's architecture:
-// 4,585 tags × 51 descriptions, the 2-layer Query2Label head), batch 1, random weights.
-// `--what backbone` times the image encoder alone. Run one kind per process: peak RSS is the
-// process's high-water mark.
+// Default: RAM++ Swin-L/384 (the official checkpoint's architecture: 4,585 tags × 51
+// descriptions, the 2-layer Query2Label head), batch 1, 5 timed runs after one warm-up.
+// `--what model` times every forward as two parts, the backbone (`visual_encoder`) and the head
+// (everything after it: image_proj, label queries, tagging head, fc); their sum is the model.
+// `--what backbone` builds and times the image encoder alone (less memory). Run one kind per
+// process: peak RSS is the process's high-water mark.
 //
-// Prints: sgemm peak GFLOP/s; per-run latency; median latency; the model's GFLOP per image
-// (counted from the architecture, multiply-add = 2 FLOP); achieved GFLOP/s and its fraction of
-// the peak; peak RSS (VmHWM from /proc/self/status).
+// Prints: the sgemm peak (GFLOP/s per wall second and per CPU-second); per-run latency (wall and
+// process CPU seconds) with the backbone/head split; medians; GFLOP per image (counted from the
+// architecture, multiply-add = 2 FLOP); achieved GFLOP/s and its fraction of the peak, per wall
+// second and per CPU-second (the CPU-second fraction is the steadier one on a shared machine);
+// peak RSS (VmHWM from /proc/self/status).
 import CBLAS
 import Foundation
 import RAMBackbones
@@ -26,8 +32,7 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
-/// Process CPU seconds (all threads). On a shared machine, GFLOP per CPU-second compares fairly
-/// with the sgemm peak per CPU-second measured the same way.
+/// Process CPU seconds (all threads).
 func cpuNow() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
@@ -39,24 +44,25 @@ func loadAverage() -> String {
         .joined(separator: " ") ?? "?"
 }
 
+/// VmHWM in MiB (NaN when /proc is unavailable).
 func peakRSSMiB() -> Double {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
     for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let digits = line.split(separator: " ").compactMap { Double($0) }
-        if let kib = digits.first { return kib / 1024 }
+        if let kib = line.split(separator: " ").compactMap({ Double($0) }).first { return kib / 1024 }
     }
     return .nan
 }
 
 func median(_ xs: [Double]) -> Double {
+    if xs.isEmpty { return .nan }
     let s = xs.sorted()
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
-/// Best-of-5 GFLOP/s of a square-ish sgemm shaped like the encoder's largest linears: per
-/// wall-clock second and per CPU-second.
+/// Best-of-5 GFLOP/s (per wall second and per CPU-second) of the head's feed-forward GEMM shape
+/// (4585×768 · 768×3072, B transposed as a PyTorch weight), all BLAS threads.
 func sgemmPeak() -> (wall: Double, cpu: Double) {
-    let m = 2304, k = 1536, n = 1536
+    let m = 4585, k = 768, n = 3072
     var a = [Float](repeating: 0, count: m * k), b = [Float](repeating: 0, count: k * n)
     for i in 0..<a.count { a[i] = Float(i % 13) * 0.01 }
     for i in 0..<b.count { b[i] = Float(i % 7) * 0.01 }
@@ -74,9 +80,8 @@ func sgemmPeak() -> (wall: Double, cpu: Double) {
     return (best, bestCPU)
 }
 
-/// FLOP per image of the Swin encoder (2 per multiply-add): patch embedding, per block
-/// qkv (2·L·C·3C) + attention (4·N·L·C) + proj (2·L·C²) + MLP (2·2·L·C·rC), patch merging
-/// (2·(L/4)·4C·2C).
+/// FLOP per image of a Swin encoder: patch embedding, per block qkv (2·L·C·3C) + attention
+/// (4·w²·L·C) + proj (2·L·C²) + MLP (2·2·L·C·rC), patch merging (2·(L/4)·4C·2C).
 func swinFLOP(_ c: SwinConfig) -> Double {
     let l0 = Double((c.imageSize / c.patchSize) * (c.imageSize / c.patchSize))
     var flop = 2 * l0 * Double(c.embedDim * c.inChannels * c.patchSize * c.patchSize)
@@ -85,13 +90,14 @@ func swinFLOP(_ c: SwinConfig) -> Double {
         let l = Double(r * r), dim = Double(c.embedDim << i)
         let w = min(r, c.windowSize)
         let n = Double(w * w)
-        let block = 2 * l * dim * 3 * dim + 4 * n * l * dim + 2 * l * dim * dim + 4 * l * dim * dim * c.mlpRatio
-        flop += Double(c.depths[i]) * block
+        flop += Double(c.depths[i]) * (2 * l * dim * 3 * dim + 4 * n * l * dim + 2 * l * dim * dim
+                                       + 4 * l * dim * dim * c.mlpRatio)
         if i < c.depths.count - 1 { flop += 2 * (l / 4) * 4 * dim * 2 * dim }
     }
     return flop
 }
 
+/// FLOP per image of a ViT encoder (N = patches + class token).
 func vitFLOP(_ c: ViTConfig) -> Double {
     let l = Double(c.numPatches), n = l + 1, dim = Double(c.embedDim)
     var flop = 2 * l * dim * Double(c.inChannels * c.patchSize * c.patchSize)
@@ -100,116 +106,131 @@ func vitFLOP(_ c: ViTConfig) -> Double {
     return flop
 }
 
-/// FLOP per image of RAM++ after the backbone (2 per multiply-add): `image_proj` (1+L)·C·512,
-/// the description reweighting (cls · label_embedᵀ and the weighted sum, N·51·512 each),
-/// `wordvec_proj` N·512·H, and per tagging-head layer (cross-attention + feed-forward, no
-/// self-attention): query and output projections N·H², key/value projections 2·(1+L)·512·H,
-/// attention 2·N·(1+L)·H, feed-forward 2·N·H·I; then `fc` N·H.
-func ramPlusHeadFLOP(tokens: Int, width: Int, numTags: Int, descriptions: Int, hidden: Int,
-                     intermediate: Int, layers: Int) -> Double {
+/// FLOP per image after the backbone (T = 1+L tokens of width C, N tags, H hidden, I
+/// intermediate): image_proj 2·T·C·512; RAM++ only: the description reweighting (scores and the
+/// weighted sum, 2·N·D·512 each); wordvec_proj 2·N·512·H; per tagging-head layer query and
+/// output projections 2·2·N·H², key/value 2·2·T·512·H, attention 2·2·N·T·H, feed-forward
+/// 2·2·N·H·I; fc 2·N·H.
+func headFLOP(tokens: Int, width: Int, plus: Bool, numTags: Int, descriptions: Int, q2l: BertConfig) -> Double {
     let t = Double(tokens), c = Double(width), n = Double(numTags), d = Double(descriptions)
-    let h = Double(hidden), i = Double(intermediate)
-    var flop = 2 * t * c * 512                      // image_proj
-    flop += 2 * (2 * n * d * 512)                   // reweighting
-    flop += 2 * n * 512 * h                         // wordvec_proj
+    let h = Double(q2l.hidden_size), i = Double(q2l.intermediate_size)
+    var f = 2 * t * c * 512
+    if plus { f += 2 * (2 * n * d * 512) }
+    f += 2 * n * 512 * h
     let layer = 2 * (2 * n * h * h) + 2 * (2 * t * 512 * h) + 2 * (2 * n * t * h) + 2 * (2 * n * h * i)
-    flop += Double(layers) * layer
-    flop += 2 * n * h                               // fc
-    return flop
+    f += Double(q2l.num_hidden_layers) * layer + 2 * n * h
+    return f
 }
 
-var what = "ram_plus"
-var runs = 5
-var backboneName = "swin_l"
-var size = 384
-var args = CommandLine.arguments.dropFirst()
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write("bench-model: \(message)\n".data(using: .utf8)!)
+    exit(2)
+}
+
+var configPath = "configs/ram_plus_swin_large_384.yaml"
+var what = "model"
+var runs = 5, batch = 1
+var args = ArraySlice(CommandLine.arguments.dropFirst())
 while let a = args.popFirst() {
     switch a {
+    case "--config": configPath = args.popFirst() ?? configPath
     case "--what": what = args.popFirst() ?? what
-    case "--runs": runs = Int(args.popFirst() ?? "") ?? runs
-    case "--backbone": backboneName = args.popFirst() ?? backboneName
-    case "--size": size = Int(args.popFirst() ?? "") ?? size
+    case "--runs": runs = max(1, Int(args.popFirst() ?? "") ?? runs)
+    case "--batch": batch = max(1, Int(args.popFirst() ?? "") ?? batch)
     default:
-        FileHandle.standardError.write("usage: bench-model [--what ram_plus|backbone] [--runs N] [--backbone NAME] [--size S]\n".data(using: .utf8)!)
-        exit(2)
+        fail("usage: bench-model [--config FILE] [--what model|backbone] [--runs N] [--batch B]")
     }
 }
+guard what == "model" || what == "backbone" else { fail("--what must be model or backbone, got '\(what)'") }
 
 print("bench-model: \(Parallel.threads) threads; load average at start: \(loadAverage())")
 let peakAtStart = sgemmPeak()
-print(String(format: "cblas_sgemm peak (2304x1536x1536, best of 5): %.1f GFLOP/s [%.1f GFLOP per CPU-second]",
+print(String(format: "cblas_sgemm peak (4585x768 · 768x3072, best of 5): %.1f GFLOP/s [%.1f GFLOP per CPU-second]",
              peakAtStart.wall, peakAtStart.cpu))
 
-let input = Tensor.randn([1, 3, size, size], std: 1, seed: 7)
-var times: [Double] = []
-var cpuTimes: [Double] = []
-let flop: Double
-let label: String
-
-func time(_ body: () -> [Int]) {
+// Per run: (backbone wall, backbone CPU, head wall, head CPU).
+var rows: [(bw: Double, bc: Double, hw: Double, hc: Double)] = []
+var backboneFLOP = Double.nan, headFLOPs = 0.0
+var label = ""
+do {
+    let config = try RunConfig.load(path: configPath)
+    let registries = try DefaultPlugins.registries()
+    let archNode = config.node(at: "Arch") ?? .map([])
+    let archName = archNode["name"]?.stringValue ?? ""
+    let plan = try RAMArchPlan(arch: archName, config:
+        ComponentConfig(path: "Arch", node: archNode.removing(key: "name"), registries: registries,
+                        baseDirectory: config.baseDirectory))
+    let encoder: any Backbone
+    var head: ((Tensor) -> Tensor)? = nil
+    if what == "backbone" {
+        // The encoder as the model builds it: image_size and vision_config (inline or a path) of Arch.
+        var pairs: [(key: String, value: ConfigNode)] = [(key: "image_size", value: .int(plan.imageSize))]
+        if let v = archNode["vision_config"] { pairs.append((key: "vision_config", value: v)) }
+        encoder = try BackboneFactory.make(name: plan.vit, config: ComponentConfig(
+            path: "Arch", node: .map(pairs), registries: registries, baseDirectory: config.baseDirectory))
+        label = "\(plan.vit)/\(plan.imageSize) backbone"
+    } else {
+        let model = try config.buildNamed(registries.arch, at: "Arch", registries: registries)
+        model.eval()
+        if let m = model as? RAMPlus {
+            encoder = m.visual_encoder
+            head = { m.forward(visual: $0).logits }
+        } else if let m = model as? RAM {
+            encoder = m.visual_encoder
+            head = { m.forward(visual: $0).logits }
+        } else { fail("\(configPath): Arch '\(archName)' is not ram or ram_plus") }
+        label = "\(archName == "ram_plus" ? "RAM++" : "RAM") \(plan.vit)/\(plan.imageSize)"
+    }
+    let tokens: Int
+    if let swin = encoder as? SwinTransformer { backboneFLOP = swinFLOP(swin.config); tokens = 1 + swin.config.numTokens }
+    else if let vit = encoder as? VisionTransformer { backboneFLOP = vitFLOP(vit.config); tokens = 1 + vit.config.numPatches }
+    else { tokens = 0 }
+    if head != nil {
+        headFLOPs = headFLOP(tokens: tokens, width: encoder.outputDim, plus: archName == "ram_plus",
+                             numTags: plan.numTags, descriptions: 51, q2l: plan.q2l)
+    }
+    let params = RAMArchSpec.uniqueParameterCount(arch: plan.arch, vision: plan.vision, q2l: plan.q2l,
+                                                  med: plan.med, numTags: plan.numTags)
+    print("\(configPath): \(label), \(plan.numTags) tags, \(params) parameters (model), batch \(batch), random weights")
+    print(String(format: "GFLOP per image: backbone %.1f + head %.1f = %.1f",
+                 backboneFLOP / 1e9, headFLOPs / 1e9, (backboneFLOP + headFLOPs) / 1e9))
+    let input = Tensor.randn([batch, 3, plan.imageSize, plan.imageSize], std: 1, seed: 7)
     withNoGrad {
-        _ = body()  // warm-up
-        for i in 0..<runs {
+        for r in 0...runs {   // run 0 is the warm-up
             let t0 = now(), c0 = cpuNow()
-            let shape = body()
-            let dt = now() - t0, dc = cpuNow() - c0
-            times.append(dt)
-            cpuTimes.append(dc)
-            print(String(format: "  run %d: %.3f s wall, %.3f CPU-s  (output %@)", i + 1, dt, dc, "\(shape)"))
+            let visual = encoder.forward(input)
+            let t1 = now(), c1 = cpuNow()
+            let out = head.map { $0(visual) } ?? visual
+            let t2 = now(), c2 = cpuNow()
+            if r == 0 { continue }
+            rows.append((t1 - t0, c1 - c0, t2 - t1, c2 - c1))
+            print(String(format: "  run %d: %.3f s wall, %.3f CPU-s (backbone %.3f s / %.3f CPU-s, head %.3f s / %.3f CPU-s); output %@",
+                         r, t2 - t0, c2 - c0, t1 - t0, c1 - c0, t2 - t1, c2 - c1, "\(out.shape)"))
         }
     }
+} catch {
+    fail("\(error)")
 }
 
-do {
-    switch what {
-    case "backbone":
-        let backbone = try BackboneFactory.make(name: backboneName, imageSize: size, seed: 1)
-        if let swin = backbone as? SwinTransformer { flop = swinFLOP(swin.config) }
-        else if let vit = backbone as? VisionTransformer { flop = vitFLOP(vit.config) }
-        else { flop = .nan }
-        label = "\(backboneName)/\(size) backbone"
-        print(String(format: "%@, batch 1, random weights: %.1f GFLOP per image", label, flop / 1e9))
-        time { backbone.forward(input).shape }
-    case "ram_plus":
-        let registries = try DefaultPlugins.registries()
-        if !registries.backbone.contains(backboneName) { try BackbonesPlugin.register(into: registries) }
-        let node = ConfigNode.map([(key: "vit", value: .string(backboneName)), (key: "image_size", value: .int(size))])
-        let model = try registries.arch.build("ram_plus", ComponentConfig(path: "Arch", node: node, registries: registries))
-        model.eval()
-        guard let plus = model as? RAMPlus else { throw BackboneConfigError("ram_plus did not build a RAMPlus") }
-        let backboneFLOP: Double
-        let tokens: Int
-        if let swin = plus.visual_encoder as? SwinTransformer {
-            backboneFLOP = swinFLOP(swin.config); tokens = 1 + swin.config.numTokens
-        } else if let vit = plus.visual_encoder as? VisionTransformer {
-            backboneFLOP = vitFLOP(vit.config); tokens = 1 + vit.config.numPatches
-        } else { backboneFLOP = .nan; tokens = 0 }
-        let q2l = try BertConfig.load(try RAMResources.url(for: "reference-configs/q2l_config.json"))
-        let head = ramPlusHeadFLOP(tokens: tokens, width: plus.visual_encoder.outputDim, numTags: plus.numTags,
-                                   descriptions: plus.descriptionsPerTag, hidden: q2l.hidden_size,
-                                   intermediate: q2l.intermediate_size, layers: q2l.num_hidden_layers)
-        flop = backboneFLOP + head
-        let params = plus.namedParameters().reduce(0) { $0 + $1.1.value.count }
-        label = "RAM++ \(backboneName)/\(size)"
-        print(String(format: "%@, batch 1, random weights, %d parameters: %.1f GFLOP per image "
-                     + "(backbone %.1f, head %.1f)", label, params, flop / 1e9, backboneFLOP / 1e9, head / 1e9))
-        time { plus.forward(input).logits.shape }
-    default:
-        throw BackboneConfigError("--what must be ram_plus or backbone, got '\(what)'")
-    }
-} catch {
-    print("error: \(error)")
-    exit(1)
-}
-// The peak again after the runs (the machine may be shared): the better of the two.
 let peakAtEnd = sgemmPeak()
-let peak = (wall: max(peakAtStart.wall, peakAtEnd.wall), cpu: max(peakAtStart.cpu, peakAtEnd.cpu))
 print(String(format: "cblas_sgemm peak after the runs: %.1f GFLOP/s [%.1f GFLOP per CPU-second]",
              peakAtEnd.wall, peakAtEnd.cpu))
-let med = median(times), medCPU = median(cpuTimes)
-let achieved = flop / med / 1e9, achievedCPU = flop / medCPU / 1e9
-print(String(format: "%@: median %.3f s wall over %d runs; %.1f GFLOP/s = %.0f%% of the sgemm peak "
-             + "[%.1f GFLOP per CPU-second = %.0f%% of the peak per CPU-second]; peak RSS %.0f MiB; "
-             + "load average at end: %@",
-             label, med, runs, achieved, 100 * achieved / peak.wall, achievedCPU, 100 * achievedCPU / peak.cpu,
-             peakRSSMiB(), loadAverage()))
+// The machine may be shared: the better of the two measurements is the ceiling.
+let peak = (wall: max(peakAtStart.wall, peakAtEnd.wall), cpu: max(peakAtStart.cpu, peakAtEnd.cpu))
+let n = Double(batch)
+
+/// One summary line: median wall and CPU seconds, GFLOP/s and the fractions of the peak.
+func report(_ name: String, flop: Double, wall: [Double], cpu: [Double]) {
+    let w = median(wall), c = median(cpu)
+    let g = flop * n / w / 1e9, gc = flop * n / c / 1e9
+    print(String(format: "%@: median %.3f s wall (%.3f s per image), %.3f CPU-s; %.1f GFLOP/s = %.0f%% of the sgemm peak "
+                 + "[%.1f GFLOP per CPU-second = %.0f%% of the peak per CPU-second]",
+                 name, w, w / n, c, g, 100 * g / peak.wall, gc, 100 * gc / peak.cpu))
+}
+let withHead = headFLOPs > 0
+if withHead {
+    report(label, flop: backboneFLOP + headFLOPs, wall: rows.map { $0.bw + $0.hw }, cpu: rows.map { $0.bc + $0.hc })
+}
+report(withHead ? "  backbone" : label, flop: backboneFLOP, wall: rows.map { $0.bw }, cpu: rows.map { $0.bc })
+if withHead { report("  head", flop: headFLOPs, wall: rows.map { $0.hw }, cpu: rows.map { $0.hc }) }
+print(String(format: "%d runs; peak RSS (VmHWM) %.0f MiB; load average at end: %@", rows.count, peakRSSMiB(), loadAverage()))

@@ -23,6 +23,13 @@ public final class Mlp: Module {
         let h = linearGELU(x, weight: fc1.weight.value, bias: fc1.bias?.value)
         return linear(h, weight: fc2.weight.value, bias: fc2.bias?.value)
     }
+
+    /// `residual + forward(x)`, the residual accumulated in the second GEMM (no separate add).
+    /// - Parameters: `x` `[..., in]`, `residual` `[..., in]` → `[..., in]`.
+    public func forward(_ x: Tensor, adding residual: Tensor) -> Tensor {
+        let h = linearGELU(x, weight: fc1.weight.value, bias: fc1.bias?.value)
+        return linear(h, weight: fc2.weight.value, bias: fc2.bias?.value, adding: residual)
+    }
 }
 
 /// Multi-head self-attention inside W×W windows with a learned relative position bias
@@ -130,14 +137,18 @@ public final class SwinTransformerBlock: Module {
         let b = x.shape[0], l = x.shape[1], c = x.shape[2]
         let n = window * window
         // Roll + window partition as one gather (LayerNorm is per token, so it commutes).
-        var h = layerNorm(x, weight: norm1.weight.value, bias: norm1.bias.value, eps: eps)
-        h = indexSelect(h, axis: 1, indices: partition)             // [B, L, C], window order
+        var h = layerNorm(x, weight: norm1.weight.value, bias: norm1.bias.value, eps: eps,
+                          gatheringRows: partition)                 // [B, L, C], window order
         h = attn.forward(h.reshaped([b * (l / n), n, c]), mask: attnMask)
-        h = indexSelect(h.reshaped([b, l, c]), axis: 1, indices: reverse)  // window reverse + roll back
-        var y = x + droppedPath(h)
-        let m = mlp.forward(layerNorm(y, weight: norm2.weight.value, bias: norm2.bias.value, eps: eps))
-        y = y + droppedPath(m)
-        return y
+        let y: Tensor
+        if training && dropPathRate > 0 {
+            y = x + droppedPath(indexSelect(h.reshaped([b, l, c]), axis: 1, indices: reverse))
+        } else {
+            y = indexSelect(h.reshaped([b, l, c]), axis: 1, indices: reverse, adding: x)  // window reverse + roll back + residual
+        }
+        let normed = layerNorm(y, weight: norm2.weight.value, bias: norm2.bias.value, eps: eps)
+        if training && dropPathRate > 0 { return y + droppedPath(mlp.forward(normed)) }
+        return mlp.forward(normed, adding: y)
     }
 
     private func droppedPath(_ t: Tensor) -> Tensor {

@@ -89,7 +89,8 @@ public final class BertResidualOutput: Module {
 
     /// - Parameters: `x` `[B, N, in]`, `residual` `[B, N, H]` → `[B, N, H]`.
     public func callAsFunction(_ x: Tensor, residual: Tensor) -> Tensor {
-        layerNorm(dense(x) + residual, weight: LayerNorm.weight.value, bias: LayerNorm.bias.value, eps: eps)
+        layerNorm(linear(x, weight: dense.weight.value, bias: dense.bias?.value, adding: residual),
+                  weight: LayerNorm.weight.value, bias: LayerNorm.bias.value, eps: eps)
     }
 }
 

@@ -54,14 +54,12 @@ public final class RAMPlus: Module, TaggingModel {
     /// The tag queries from the image's CLS embedding (step 2–3 above, before the head).
     /// - Parameter cls: `[B, 512]` (not yet normalised). - Returns: `[B, N, H]`.
     public func labelQueries(cls: Tensor) -> Tensor {
-        let b = cls.shape[0], n = numTags, d = descriptionsPerTag
         let unit = l2Normalize(cls, axis: 1)                                    // [B, 512]
         let scale = exp(reweight_scale.value).scalars[0]
-        let sims = matmul(unit, label_embed.value, transposeB: true) * scale    // [B, N·D]
-        let w = softmax(sims.reshaped([b, n, d]), axis: 2)                      // [B, N, D]
-        let table = label_embed.value.reshaped([n, d, 512])                     // [N, D, 512]
-        // [B, N, 1, D] · [N, D, 512] (batch axes broadcast) → [B, N, 1, 512]
-        let reweighted = matmul(w.reshaped([b, n, 1, d]), table).reshaped([b, n, 512])
+        // softmax over each tag's D descriptions of scale · unit · label_embedᵀ, then the
+        // weighted sum of the descriptions: [B, N, 512], one pass over label_embed at inference.
+        let reweighted = groupedSoftmaxSum(query: unit, table: label_embed.value,
+                                           groupSize: descriptionsPerTag, scale: scale)
         return relu(wordvec_proj(reweighted))
     }
 

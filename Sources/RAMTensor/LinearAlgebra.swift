@@ -150,8 +150,25 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     return out
 }
 
-/// Untaped x·Wᵀ + b.
-func linearKernel(_ x0: Tensor, _ w0: Tensor, _ bias: Tensor?) -> Tensor {
+/// Linear layer plus a residual: `residual + x·Wᵀ + b` (x `[..., in]`, weight `[out, in]`,
+/// bias `[out]` or nil, residual `[..., out]`, the output's shape) → `[..., out]`.
+/// Without the tape the residual and the bias are written into the output in one pass and
+/// sgemm accumulates onto them (beta = 1): no separate add pass, no extra buffer. When
+/// recording it is `linear(x, ...) + residual` (saves what those save). Traps on mismatched
+/// shapes.
+public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, adding residual: Tensor) -> Tensor {
+    precondition(weight.rank == 2 && x.rank >= 1 && x.shape[x.rank - 1] == weight.shape[1]
+                 && residual.shape == Array(x.shape.dropLast()) + [weight.shape[0]],
+                 "linear(adding:): x \(x.shape), weight \(weight.shape), residual \(residual.shape)")
+    if needsGrad(x, weight, residual) || (bias.map { needsGrad($0) } ?? false) {
+        return linear(x, weight: weight, bias: bias) + residual
+    }
+    if let b = bias { precondition(b.shape == [weight.shape[0]], "linear: bias \(b.shape) for weight \(weight.shape)") }
+    return linearKernel(x, weight, bias, residual: residual.contiguous())
+}
+
+/// Untaped x·Wᵀ + b (+ residual, contiguous, when given).
+func linearKernel(_ x0: Tensor, _ w0: Tensor, _ bias: Tensor?, residual: Tensor? = nil) -> Tensor {
     let outF = w0.shape[0], inF = w0.shape[1]
     var x = x0
     let rowsShape = Array(x.shape.dropLast())
@@ -166,7 +183,24 @@ func linearKernel(_ x0: Tensor, _ w0: Tensor, _ bias: Tensor?) -> Tensor {
     let out = Tensor(uninitialized: rowsShape + [outF])
     let o = out.storage.pointer
     var beta: Float = 0
-    if let b = bias {
+    if let res = residual {
+        let rp = UnsafePointer(res.ptr)
+        if let b = bias {
+            let bc = b.contiguous()
+            let bp = UnsafePointer(bc.ptr)
+            Parallel.forChunks(M, costPerItem: outF) { r in
+                for i in r {
+                    let dst = o + i * outF, src = rp + i * outF
+                    for j in 0..<outF { dst[j] = src[j] + bp[j] }
+                }
+            }
+        } else {
+            Parallel.forChunks(M, costPerItem: outF) { r in
+                (o + r.lowerBound * outF).update(from: rp + r.lowerBound * outF, count: r.count * outF)
+            }
+        }
+        beta = 1
+    } else if let b = bias {
         let bc = b.contiguous()
         let bp = bc.ptr
         Parallel.forChunks(M, costPerItem: outF) { r in

@@ -236,6 +236,39 @@ public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float) -
     return res
 }
 
+/// `indexSelect(layerNorm(x, ...), axis: 1, indices: indices)` for x `[B, L, C]` → `[B, K, C]`,
+/// `K = indices.count` (LayerNorm is per row, so it commutes with a row gather: the Swin block's
+/// norm1 + roll + window partition). Without the tape one pass (each gathered row is normalised
+/// straight into its destination, two cores); when recording it is built from the taped ops.
+/// Traps on mismatched shapes or an index outside `0..<L`.
+public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float, gatheringRows indices: [Int]) -> Tensor {
+    precondition(x.rank == 3, "layerNorm(gatheringRows:): x \(x.shape) must be [B, L, C]")
+    let recording = needsGrad(x) || (weight.map { needsGrad($0) } ?? false) || (bias.map { needsGrad($0) } ?? false)
+    if recording || weight == nil || bias == nil {
+        return indexSelect(layerNorm(x, weight: weight, bias: bias, eps: eps), axis: 1, indices: indices)
+    }
+    let B = x.shape[0], L = x.shape[1], C = x.shape[2], K = indices.count
+    precondition(weight!.shape == [C] && bias!.shape == [C], "layerNorm: weight \(weight!.shape), bias \(bias!.shape) for input \(x.shape)")
+    for i in indices { precondition(i >= 0 && i < L, "layerNorm(gatheringRows:): index \(i) out of range 0..<\(L)") }
+    let src = x.contiguous(), wc = weight!.contiguous(), bc = bias!.contiguous()
+    let out = Tensor(uninitialized: [B, K, C])
+    let s = UnsafePointer(src.ptr), o = out.storage.pointer
+    let wp = UnsafePointer(wc.ptr), bp = UnsafePointer(bc.ptr)
+    indices.withUnsafeBufferPointer { ib in
+        Parallel.forChunks(B * K, costPerItem: C * 4) { r in
+            for t in r {
+                let b = t / K, j = t % K
+                let xr = s + (b * L + ib[j]) * C, yr = o + t * C
+                let mean = rowSum(xr, C) / Float(C)
+                let v = rowSumSqDev(xr, C, mean)
+                let rstd = 1 / (v / Float(C) + eps).squareRoot()
+                for k in 0..<C { yr[k] = (xr[k] - mean) * rstd * wp[k] + bp[k] }
+            }
+        }
+    }
+    return out
+}
+
 /// L2 normalisation over `axis` (torch `F.normalize(x, dim=axis, eps)`): x / max(‖x‖₂, eps).
 /// Any shape → same shape. Composite (saves what its parts save).
 public func l2Normalize(_ x: Tensor, axis: Int, eps: Float = 1e-12) -> Tensor {

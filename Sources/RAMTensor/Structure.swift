@@ -96,6 +96,33 @@ public func indexSelect(_ x: Tensor, axis: Int, indices: [Int]) -> Tensor {
     return res
 }
 
+/// `base + indexSelect(x, axis: 1, indices)` for 3-D tensors: x `[B, M, C]`, base `[B, K, C]`
+/// with `K = indices.count` → `[B, K, C]` (the Swin block's window reverse + residual add).
+/// Without the tape one pass (gathered rows of x added to base, two cores) instead of a gather
+/// and an add; when recording it is built from the taped ops. Traps on mismatched shapes or an
+/// index outside `0..<M`.
+public func indexSelect(_ x: Tensor, axis: Int, indices: [Int], adding base: Tensor) -> Tensor {
+    precondition(x.rank == 3 && normAxis(axis, x.rank, "indexSelect") == 1
+                 && base.shape == [x.shape[0], indices.count, x.shape[2]],
+                 "indexSelect(adding:): x \(x.shape) axis \(axis), \(indices.count) indices, base \(base.shape)")
+    if needsGrad(x, base) { return base + indexSelect(x, axis: axis, indices: indices) }
+    let n = x.shape[1], inner = x.shape[2], m = indices.count
+    for i in indices { precondition(i >= 0 && i < n, "indexSelect: index \(i) out of range 0..<\(n) on axis 1 of \(x.shape)") }
+    let src = x.contiguous(), bc = base.contiguous()
+    let out = Tensor(uninitialized: base.shape)
+    let s = UnsafePointer(src.ptr), bp = UnsafePointer(bc.ptr), o = out.storage.pointer
+    indices.withUnsafeBufferPointer { ib in
+        Parallel.forChunks(x.shape[0] * m, costPerItem: inner) { r in
+            for t in r {
+                let b = t / m, j = t % m
+                let d = o + t * inner, g = s + (b * n + ib[j]) * inner, a = bp + t * inner
+                for e in 0..<inner { d[e] = a[e] + g[e] }
+            }
+        }
+    }
+    return out
+}
+
 /// Embedding lookup: rows of `weight` `[num, dim]` at `indices`, arranged as `shape + [dim]`
 /// (`indices.count` must equal the product of `shape`). Traps on an index outside 0..<num.
 /// Saves the indices; backward scatter-adds into a `[num, dim]` gradient.

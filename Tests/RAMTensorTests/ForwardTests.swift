@@ -149,6 +149,64 @@ final class ForwardTests: XCTestCase {
         assertClose(l2Normalize(T([2, 2], [3, 4, 0, 0]), axis: 1).scalars, [0.6, 0.8, 0, 0], tol: 1e-6)
     }
 
+    /// RAM++'s description reweighting: fused (no tape) and taped paths against a double loop.
+    func testGroupedSoftmaxSum() {
+        let b = 2, n = 3, d = 5, c = 37   // c not a multiple of 8: exercises the scalar tails
+        let q = Tensor.randn([b, c], seed: 11), t = Tensor.randn([n * d, c], seed: 12)
+        let scale: Float = 2.5
+        let qs = q.scalars, ts = t.scalars
+        var expected = [Float](repeating: 0, count: b * n * c)
+        for i in 0..<b {
+            for g in 0..<n {
+                var s = [Double](repeating: 0, count: d)
+                for j in 0..<d {
+                    for k in 0..<c { s[j] += Double(qs[i * c + k]) * Double(ts[(g * d + j) * c + k]) }
+                    s[j] *= Double(scale)
+                }
+                let m = s.max()!
+                let e = s.map { Foundation.exp($0 - m) }
+                let z = e.reduce(0, +)
+                for k in 0..<c {
+                    var acc = 0.0
+                    for j in 0..<d { acc += e[j] / z * Double(ts[(g * d + j) * c + k]) }
+                    expected[(i * n + g) * c + k] = Float(acc)
+                }
+            }
+        }
+        let fused = withNoGrad { groupedSoftmaxSum(query: q, table: t, groupSize: d, scale: scale) }
+        XCTAssertEqual(fused.shape, [b, n, c])
+        assertClose(fused.scalars, expected, tol: 1e-5, "fused")
+        var ql = q; ql.requiresGrad = true
+        let taped = groupedSoftmaxSum(query: ql, table: t, groupSize: d, scale: scale)
+        XCTAssertEqual(taped.shape, [b, n, c])
+        assertClose(taped.scalars, expected, tol: 1e-5, "taped")
+    }
+
+    /// Gather + residual add in one pass, no tape and taped, against the two separate ops.
+    func testIndexSelectAdding() {
+        let x = Tensor.randn([2, 5, 11], seed: 21), base = Tensor.randn([2, 4, 11], seed: 22)
+        let idx = [4, 0, 2, 2]
+        let expected = (base + indexSelect(x, axis: 1, indices: idx)).scalars
+        let fused = withNoGrad { indexSelect(x, axis: 1, indices: idx, adding: base) }
+        XCTAssertEqual(fused.shape, [2, 4, 11])
+        assertClose(fused.scalars, expected, tol: 1e-6, "fused")
+        var xl = x; xl.requiresGrad = true
+        assertClose(indexSelect(xl, axis: 1, indices: idx, adding: base).scalars, expected, tol: 1e-6, "taped")
+    }
+
+    /// LayerNorm of gathered rows in one pass, against LayerNorm then the gather.
+    func testLayerNormGatheringRows() {
+        let x = Tensor.randn([2, 5, 13], seed: 31)
+        let w = Tensor.randn([13], seed: 32), b = Tensor.randn([13], seed: 33)
+        let idx = [3, 1, 4, 0, 2]
+        let expected = indexSelect(layerNorm(x, weight: w, bias: b, eps: 1e-5), axis: 1, indices: idx).scalars
+        let fused = withNoGrad { layerNorm(x, weight: w, bias: b, eps: 1e-5, gatheringRows: idx) }
+        XCTAssertEqual(fused.shape, [2, 5, 13])
+        assertClose(fused.scalars, expected, tol: 1e-6, "fused")
+        var xl = x; xl.requiresGrad = true
+        assertClose(layerNorm(xl, weight: w, bias: b, eps: 1e-5, gatheringRows: idx).scalars, expected, tol: 1e-6, "taped")
+    }
+
     func testStructure() {
         XCTAssertEqual(roll(T([6], [0, 1, 2, 3, 4, 5]), shifts: [2], axes: [0]).scalars, [4, 5, 0, 1, 2, 3])
         XCTAssertEqual(roll(T([2, 3], [0, 1, 2, 3, 4, 5]), shifts: [1, -1], axes: [0, 1]).scalars, [4, 5, 3, 1, 2, 0])
