@@ -18,14 +18,45 @@ public enum Parallel {
     }
 
     nonisolated(unsafe) static var inParallelRegion = false
-    nonisolated(unsafe) static var blasConfigured = false
 
-    /// Sets OpenBLAS to `threads` threads once.
-    static func configureBLAS() {
-        if !blasConfigured {
-            blasConfigured = true
-            openblas_set_num_threads(Int32(threads))
-        }
+    /// How long an idle OpenBLAS worker spins (`sched_yield`) after a job before it sleeps, as
+    /// log2 of CPU cycles (OpenBLAS's `OPENBLAS_THREAD_TIMEOUT`, 4...30; OpenBLAS's default is
+    /// 28, about 0.1 s). Between two GEMMs our own kernels run on both cores, and a spinning
+    /// worker takes CPU time from them (measured: ~8 % of the Swin-L encoder's CPU time), so
+    /// RAMKit sets 4 (sleep at once; a GEMM wakes it with a condition variable). Applied once,
+    /// before the first GEMM, unless the environment already sets `OPENBLAS_THREAD_TIMEOUT`
+    /// (then that value stands) or this is nil (keep OpenBLAS's setting). Changing it after the
+    /// first GEMM has no effect.
+    nonisolated(unsafe) public static var blasThreadTimeout: Int? = 4
+
+    /// One-time OpenBLAS setup (thread-safe: Swift initialises a static `let` once).
+    static let blasSetup: Void = {
+        applyBLASThreadTimeout()
+        openblas_set_num_threads(Int32(threads))
+    }()
+
+    /// Sets OpenBLAS to `threads` threads and applies `blasThreadTimeout`, once.
+    @inline(__always)
+    static func configureBLAS() { _ = blasSetup }
+
+    /// OpenBLAS reads `OPENBLAS_THREAD_TIMEOUT` when it loads, before our code runs. To change
+    /// it: set the variable, make OpenBLAS re-read its environment (`openblas_read_env`) and stop
+    /// its thread pool (`blas_thread_shutdown_`); the next multi-threaded call starts the pool
+    /// again with the new timeout. Both are exported by OpenBLAS's pthreads build but are not in
+    /// its headers, so they are looked up at run time; with another BLAS this does nothing.
+    static func applyBLASThreadTimeout() {
+        guard let t = blasThreadTimeout, getenv("OPENBLAS_THREAD_TIMEOUT") == nil else { return }
+        let handle = dlopen(nil, RTLD_NOW)
+        defer { if let h = handle { dlclose(h) } }
+        guard let readEnv = dlsym(handle, "openblas_read_env"),
+              let shutdown = dlsym(handle, "blas_thread_shutdown_") else { return }
+        setenv("OPENBLAS_THREAD_TIMEOUT", String(min(30, max(4, t))), 1)
+        typealias VoidFn = @convention(c) () -> Void
+        typealias IntFn = @convention(c) () -> Int32
+        unsafeBitCast(readEnv, to: VoidFn.self)()
+        _ = unsafeBitCast(shutdown, to: IntFn.self)()
+        // Leave the environment as it was (child processes get OpenBLAS's default).
+        unsetenv("OPENBLAS_THREAD_TIMEOUT")
     }
 
     /// Runs `body` over `0..<n` split into contiguous chunks, one per worker, when the work is
