@@ -8,30 +8,7 @@ import XCTest
 
 /// The `ram` executable given the bad input a user gives it (QA findings): each case exits 1 with
 /// one clear `ram: error:` line naming the file or key, and nothing on stdout.
-final class CLIBehaviourTests: XCTestCase {
-    func ramBinary() throws -> URL {
-        let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let candidates = [exeDir.appendingPathComponent("ram"), packageRoot.appendingPathComponent(".build/debug/ram")]
-        if let f = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) { return f }
-        XCTFail("the ram executable was not built; run `swift build --build-tests` first (looked at \(candidates.map(\.path)))")
-        throw XCTSkip("no ram executable")
-    }
-
-    /// Runs `ram args...` in `cwd`; returns (exit code, stdout, stderr).
-    func run(_ args: [String], cwd: URL? = nil) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = try ramBinary()
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = cwd }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
+final class CLIBehaviourTests: XCTestCase, RamProcessTesting {
     /// A config whose post-processor sits under `Infer` (as every shipped config has it).
     func writeConfig(in dir: URL) throws -> URL {
         let cfg = dir.appendingPathComponent("c.yaml")

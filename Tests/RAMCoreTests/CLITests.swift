@@ -2,30 +2,7 @@ import Foundation
 import XCTest
 
 /// The `ram` executable, run as a user would (built next to the test executable by `swift build`).
-final class CLITests: XCTestCase {
-    func ramBinary() throws -> URL {
-        let exeDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let candidates = [exeDir.appendingPathComponent("ram"), packageRoot.appendingPathComponent(".build/debug/ram")]
-        if let f = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) { return f }
-        XCTFail("the ram executable was not built; run `swift build --build-tests` first (looked at \(candidates.map(\.path)))")
-        throw XCTSkip("no ram executable")
-    }
-
-    /// Runs `ram args...` in `cwd`; returns (exit code, stdout, stderr).
-    func run(_ args: [String], cwd: URL? = nil) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = try ramBinary()
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = cwd }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
+final class CLITests: XCTestCase, RamProcessTesting {
     func testHelpHasAnExample() throws {
         let (code, out, _) = try run(["--help"])
         XCTAssertEqual(code, 0)
