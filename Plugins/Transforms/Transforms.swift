@@ -296,14 +296,8 @@ public final class RandCropImageOp: Transform {
         let cfg = try c.decode(Config.self)
         guard let s = try parseSize(cfg.size, path: "\(c.path).size") else { throw ConfigError.missingKey(path: c.path, key: "size") }
         size = s
-        scale = cfg.scale ?? [0.08, 1.0]
-        ratio = cfg.ratio ?? [3.0 / 4.0, 4.0 / 3.0]
-        guard scale.count == 2, scale[0] > 0, scale[0] <= scale[1] else {
-            throw ConfigError.invalidValue(path: "\(c.path).scale", message: "expected [min, max] with 0 < min ≤ max, got \(scale)")
-        }
-        guard ratio.count == 2, ratio[0] > 0, ratio[0] <= ratio[1] else {
-            throw ConfigError.invalidValue(path: "\(c.path).ratio", message: "expected [min, max] with 0 < min ≤ max, got \(ratio)")
-        }
+        scale = try cropRange(cfg.scale, default: [0.08, 1.0], path: "\(c.path).scale")
+        ratio = try cropRange(cfg.ratio, default: [3.0 / 4.0, 4.0 / 3.0], path: "\(c.path).ratio")
         useLogAspect = cfg.use_log_aspect
         // `interpolation: random` draws from its own stream (seed + 1), so a seed gives the same
         // crops whatever the interpolation.
@@ -352,14 +346,8 @@ public final class RandomResizedCropOp: Transform {
         let cfg = try c.decode(Config.self)
         guard let s = try parseSize(cfg.size, path: "\(c.path).size") else { throw ConfigError.missingKey(path: c.path, key: "size") }
         size = s
-        scale = cfg.scale ?? [0.08, 1.0]
-        ratio = cfg.ratio ?? [3.0 / 4.0, 4.0 / 3.0]
-        guard scale.count == 2, scale[0] > 0, scale[0] <= scale[1] else {
-            throw ConfigError.invalidValue(path: "\(c.path).scale", message: "expected [min, max] with 0 < min ≤ max, got \(scale)")
-        }
-        guard ratio.count == 2, ratio[0] > 0, ratio[0] <= ratio[1] else {
-            throw ConfigError.invalidValue(path: "\(c.path).ratio", message: "expected [min, max] with 0 < min ≤ max, got \(ratio)")
-        }
+        scale = try cropRange(cfg.scale, default: [0.08, 1.0], path: "\(c.path).scale")
+        ratio = try cropRange(cfg.ratio, default: [3.0 / 4.0, 4.0 / 3.0], path: "\(c.path).ratio")
         // `interpolation: random` draws from its own stream (seed + 1), so a seed gives the same
         // crops whatever the interpolation.
         resize = try UnifiedResize(interpolation: cfg.interpolation, backend: cfg.backend, path: c.path,
@@ -504,4 +492,14 @@ public func loadBatch(paths: [String], transforms: [any Transform], threads: Int
         for t in transforms { try t.apply(&s) }
         return s
     }
+}
+
+/// A random-crop `[min, max]` range (`scale` or `ratio`), `default` when not given.
+/// - Throws: `ConfigError.invalidValue` naming `path` unless it has two values with 0 < min ≤ max.
+func cropRange(_ given: [Double]?, default dflt: [Double], path: String) throws -> [Double] {
+    let r = given ?? dflt
+    guard r.count == 2, r[0] > 0, r[0] <= r[1] else {
+        throw ConfigError.invalidValue(path: path, message: "expected [min, max] with 0 < min ≤ max, got \(r)")
+    }
+    return r
 }

@@ -127,7 +127,10 @@ public enum SafeTensors {
         let emit: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
     }
 
-    static func jsonString(_ s: String) -> String {
+    /// `s` as a JSON string literal (quotes, backslashes and control characters escaped; other
+    /// characters, non-ASCII included, kept as UTF-8), as RFC 8259 §7 allows. Used for the
+    /// safetensors header and by other JSON writers of the package.
+    public static func jsonString(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
