@@ -45,7 +45,11 @@ let package = Package(
         // RAMTensor's kernels are written to be auto-vectorised: release builds target AVX2 + FMA
         // (x86-64 "haswell" level; any x86 CPU since 2013/2015). Debug builds still optimise this
         // one module (-O): unoptimised kernels made the model parity tests 8x slower.
-        .target(name: "RAMTensor", dependencies: ["CBLAS"], path: "Sources/RAMTensor",
+        // Hand-vectorised C kernels (GEMM micro-kernels, attention): AVX2 + FMA per function with a
+        // run-time CPU check, optimised in every configuration (-O2 after SwiftPM's -O0 in debug).
+        .target(name: "CKernels", path: "Sources/CKernels",
+                cSettings: [.unsafeFlags(["-O2", "-fno-math-errno"])]),
+        .target(name: "RAMTensor", dependencies: ["CBLAS", "CKernels"], path: "Sources/RAMTensor",
                 swiftSettings: swiftSettings + [
                     .unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux], configuration: .release)),
                     .unsafeFlags(["-O"], .when(configuration: .debug)),

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Dispatch
 import Glibc
 
@@ -114,4 +115,10 @@ public enum Parallel {
         defer { openblas_set_num_threads(Int32(threads)) }
         return try body()
     }
+}
+
+/// CPU features the hand-written kernels in CKernels need.
+public enum CPUFeatures {
+    /// AVX2 and FMA3 are available (checked once).
+    public static let avx2FMA: Bool = ramk_cpu_has_avx2_fma() != 0
 }
