@@ -27,6 +27,8 @@ public struct RamOutPut: PostProcess {
     public let tagList: [String]
     /// Chinese tags in the same order, when given.
     public let tagListChinese: [String]?
+    /// One logit per tag of `tagList`.
+    public var classCount: Int? { tagList.count }
     /// The effective threshold of every class (`[numTags]`, on sigmoid scores in 0...1).
     public let thresholds: [Float]
     /// Classes never output.

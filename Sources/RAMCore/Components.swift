@@ -93,6 +93,13 @@ public protocol PostProcess {
     ///   - output: the model's output for a batch of `B` images.
     ///   - files: `B` file names (or nil) in batch order.
     func process(_ output: TaggingOutput, files: [String?]) throws -> [Prediction]
+    /// The number of classes (logits per image) this post-processor expects, or nil when it takes
+    /// any number. The engine compares it with the model's `numTags` before reading any image.
+    var classCount: Int? { get }
+}
+
+extension PostProcess {
+    public var classCount: Int? { nil }
 }
 
 /// A tagging architecture (`Arch.name`: `ram`, `ram_plus`, ...).

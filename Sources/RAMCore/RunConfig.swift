@@ -66,8 +66,12 @@ public struct RunConfig {
     }
 
     /// `Global`, decoded strictly (an unknown key is an error with "did you mean").
+    /// `Global.plugins` may be one path (`-o Global.plugins=lib.so` gives a string): it is read as
+    /// a one-element list.
     public func global() throws -> GlobalConfig {
-        try ConfigDecoding.decode(GlobalConfig.self, from: root["Global"] ?? .map([]), path: "Global")
+        var node = root["Global"] ?? .map([])
+        if case let .string(one)? = node["plugins"] { node["plugins"] = .list([.string(one)]) }
+        return try ConfigDecoding.decode(GlobalConfig.self, from: node, path: "Global")
     }
 
     /// `AMP`, decoded strictly.

@@ -192,9 +192,14 @@ public final class Engine {
         }
         let files = try inferImages()
         let transforms = try config.buildList(registries.transform, at: "Infer.transforms", registries: registries)
-        guard !transforms.isEmpty else { throw ConfigError.missingKey(path: "Infer", key: "transforms") }
+        guard !transforms.isEmpty else {
+            throw ConfigError.invalidValue(path: "Infer.transforms", message: "the list is empty; it needs at least DecodeImage, ResizeImage, NormalizeImage and ToCHWImage (see configs/ram_plus_swin_large_384.yaml)")
+        }
         let post = try buildPostProcess()
         let model = try model ?? buildModel()
+        if let n = post.classCount, n != model.numTags {
+            throw ConfigError.invalidValue(path: "PostProcess", message: "its tag list has \(n) tags but the model (Arch) gives \(model.numTags) logits per image; use the tag list the checkpoint was trained with (Arch.tag_list / PostProcess.tag_list)")
+        }
         let size = model.imageSize
 
         var predictions: [Prediction] = []

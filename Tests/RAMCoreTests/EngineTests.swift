@@ -207,6 +207,23 @@ final class InferEngineTests: XCTestCase {
         XCTAssertTrue(e.contains("unknown transform 'ReadRBG' at 'Infer.transforms.0'; did you mean 'ReadRGB'?"), e)
     }
 
+    func testEmptyTransformListIsNamed() throws {
+        let engine = try Engine(config: config(["Infer.transforms=[]"]), registries: testRegistries())
+        let e = errorText { try engine.infer(write: { _ in }) }
+        XCTAssertTrue(e.contains("Infer.transforms") && e.contains("the list is empty"), e)
+    }
+
+    func testTagCountMismatchIsCaughtBeforeAnyImage() throws {
+        try "r\ng\nb".write(to: dir.appendingPathComponent("tags3.txt"), atomically: true, encoding: .utf8)
+        let engine = try Engine(config: config(["Infer.PostProcess={name: RamOutPut, tag_list: tags3.txt, language: en}"]),
+                                registries: testRegistries())
+        var lines: [String] = []
+        let e = errorText { try engine.infer(write: { lines.append($0) }) }
+        XCTAssertTrue(e.contains("PostProcess") && e.contains("3 tags") && e.contains("4 logits"), e)
+        XCTAssertEqual(TestComponentsPlugin.lastModel?.forwardBatchSizes, [])   // no image was run
+        XCTAssertEqual(lines, [])
+    }
+
     func testTrainSaysNotImplemented() throws {
         let engine = try Engine(config: config(), registries: testRegistries())
         XCTAssertEqual(errorText { try engine.train() }, "ram train (the training loop): not implemented yet")

@@ -217,6 +217,15 @@ final class SharedLibraryPluginTests: XCTestCase {
         XCTAssertEqual(r.postProcess.names, ["TopK"])
     }
 
+    func testGlobalPluginsAsOnePathIsAOneElementList() throws {
+        let cfg = try RunConfig(root: try ConfigNode.parse(yaml: "Global:\n  plugins: libA.so\n", source: "t"))
+        XCTAssertEqual(try cfg.global().plugins, ["libA.so"])
+        let two = try RunConfig(root: try ConfigNode.parse(yaml: "Global:\n  plugins: [libA.so, libB.so]\n", source: "t"))
+        XCTAssertEqual(try two.global().plugins, ["libA.so", "libB.so"])
+        let bad = try RunConfig(root: try ConfigNode.parse(yaml: "Global:\n  plugins: 3\n", source: "t"))
+        XCTAssertThrowsError(try bad.global())
+    }
+
     func testRegistrationErrorsComeBackFromTheLibrary() throws {
         let lib = try pluginLibrary()
         let r = Registries()
