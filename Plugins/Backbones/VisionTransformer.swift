@@ -22,7 +22,11 @@ public final class Attention: Module {
     }
 
     /// - Parameter x: `[B, N, C]` → `[B, N, C]`.
-    public func forward(_ x: Tensor) -> Tensor {
+    public func forward(_ x: Tensor) -> Tensor { forward(x, adding: nil) }
+
+    /// `residual + forward(x)` with the residual accumulated in the output projection's GEMM.
+    /// - Parameters: `x` `[B, N, C]`, `residual` `[B, N, C]` or nil → `[B, N, C]`.
+    public func forward(_ x: Tensor, adding residual: Tensor?) -> Tensor {
         let b = x.shape[0], n = x.shape[1]
         let headDim = dim / numHeads
         let packed = linear(x, weight: qkv.weight.value, bias: qkv.bias?.value)
@@ -32,8 +36,9 @@ public final class Attention: Module {
         let k = packed.slice(axis: 0, 1..<2).squeezed(axis: 0)
         let v = packed.slice(axis: 0, 2..<3).squeezed(axis: 0)
         let out = attention(q: q, k: k, v: v, scale: 1 / Float(headDim).squareRoot())
-        return linear(out.transposed(1, 2).reshaped([b, n, dim]), weight: proj.weight.value,
-                      bias: proj.bias?.value)
+        let merged = out.transposed(1, 2).reshaped([b, n, dim])
+        guard let r = residual else { return linear(merged, weight: proj.weight.value, bias: proj.bias?.value) }
+        return linear(merged, weight: proj.weight.value, bias: proj.bias?.value, adding: r)
     }
 }
 
@@ -60,6 +65,11 @@ public final class Block: Module {
     }
 
     public func forward(_ x: Tensor) -> Tensor {
+        if !(training && dropPathRate > 0) {
+            // Residuals accumulated in the proj / fc2 GEMMs (no separate adds).
+            let y = attn.forward(layerNorm(x, weight: norm1.weight.value, bias: norm1.bias.value, eps: eps), adding: x)
+            return mlp.forward(layerNorm(y, weight: norm2.weight.value, bias: norm2.bias.value, eps: eps), adding: y)
+        }
         let a = attn.forward(layerNorm(x, weight: norm1.weight.value, bias: norm1.bias.value, eps: eps))
         let y = x + droppedPath(a)
         let m = mlp.forward(layerNorm(y, weight: norm2.weight.value, bias: norm2.bias.value, eps: eps))
