@@ -15,9 +15,15 @@
 
 #define MR 6
 #define NR 16
+#ifndef KC
 #define KC 256      // B micro-panel KC×16 floats = 16 KiB (L1); A micro-panel 6 KiB
+#endif
+#ifndef MC
 #define MC 144      // packed A block MC×KC = 144 KiB (L2, 512 KiB on Zen 3)
+#endif
+#ifndef NC
 #define NC 3072     // packed B block KC×NC = 3 MiB (L3)
+#endif
 
 #define AVX2 __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline, target("avx2,fma")))
