@@ -15,10 +15,12 @@ let packedGemmMinWork = 1 << 20
 /// Smallest m·n·k split over the two workers.
 let packedGemmParallelWork = 1 << 22
 
-/// Whether `gemm` / `linear` use the packed GEMM for an m×n×k product.
+/// Whether `gemm` / `linear` use the packed GEMM for an m×n×k product: large enough, and at
+/// least one 6×16 micro-tile wide (a product with n < 16 or m < 6, such as the tagging head's
+/// final 768 → 1 layer, would waste most of every tile on zero padding; OpenBLAS does those).
 @inline(__always)
 func usePackedGemm(_ m: Int, _ n: Int, _ k: Int) -> Bool {
-    CPUFeatures.avx2FMA && m * n * k >= packedGemmMinWork
+    CPUFeatures.avx2FMA && m >= 6 && n >= 16 && m * n * k >= packedGemmMinWork
 }
 
 /// C[m×n] = epilogue(alpha · op(A) · op(B) + beta · C) with the packed AVX2 kernel; the epilogue
