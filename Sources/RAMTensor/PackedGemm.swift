@@ -39,15 +39,32 @@ func packedGemm(_ m: Int, _ n: Int, _ k: Int,
     let ta: Int32 = la.trans ? 1 : 0, tb: Int32 = lb.trans ? 1 : 0
     let g: Int32 = gelu ? 1 : 0
     let parts = parallel && !Parallel.inParallelRegion && m * n * max(k, 1) >= packedGemmParallelWork
-        ? min(Parallel.threads, max(1, (m + 5) / 6 * ((n + 15) / 16))) : 1
+        ? packedGemmParts(m, n, threads: Parallel.threads) : 1
     if parts <= 1 {
         ramk_sgemm(ta, tb, m, n, k, alpha, a, la.ld, b, lb.ld, beta, c, ldc, bias, residual, ldr, g)
         return
     }
-    Parallel.forChunks(parts, costPerItem: 1 << 20) { r in
-        for p in r {
-            ramk_sgemm_part(ta, tb, m, n, k, alpha, a, la.ld, b, lb.ld, beta, c, ldc,
-                            bias, residual, ldr, g, Int32(p), Int32(parts))
-        }
+    // Parts are handed out dynamically: on a shared machine a worker whose core is busy with
+    // another process takes fewer parts instead of holding up the whole product.
+    Parallel.forEach(parts) { p in
+        ramk_sgemm_part(ta, tb, m, n, k, alpha, a, la.ld, b, lb.ld, beta, c, ldc,
+                        bias, residual, ldr, g, Int32(p), Int32(parts))
     }
 }
+
+/// Number of independent parts for an m×n product on `threads` workers. `ramk_sgemm_part`
+/// splits the larger of m and n; every part packs the whole of the other operand, so parts stay
+/// at least `packedGemmMinPartExtent` rows / columns wide (duplicated packing ≲ 2 % of a part's
+/// FLOPs). Within that: up to 4 parts per worker, a multiple of `threads` (even when no core is
+/// shared), at least `threads`.
+func packedGemmParts(_ m: Int, _ n: Int, threads: Int) -> Int {
+    let t = max(1, threads)
+    let tiles = (m + 5) / 6 * ((n + 15) / 16)
+    if t == 1 || tiles <= 1 { return 1 }
+    let extent = max(m, n)
+    let perWorker = min(4, max(1, extent / packedGemmMinPartExtent / t))
+    return min(t * perWorker, tiles)
+}
+
+/// Smallest extent (along the split axis) of one part of a parallel packed GEMM.
+let packedGemmMinPartExtent = 576
