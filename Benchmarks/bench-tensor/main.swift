@@ -171,7 +171,7 @@ withNoGrad {
 // ---- GEMM: the FMA ceiling, cblas_sgemm and RAMKit's packed GEMM (CKernels) on the model's shapes ----
 // Best of N (cblas and ours interleaved, so both see the same machine), y = x·Wᵀ with W in
 // PyTorch's [out, in] layout. "ours" is `linear(x, weight: W, bias: nil)`, which RAMTensor routes
-// to the packed GEMM (independent parts handed out to the workers).
+// to the packed GEMM (one independent part per worker).
 if selected("gemm") && CPUFeatures.avx2FMA {
     let probeIters = 20_000_000
     func fmaRate(_ threads: Int) -> Double {
@@ -210,8 +210,8 @@ if selected("gemm") && CPUFeatures.avx2FMA {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
                                 a, Int32(k), b, Int32(k), 0, cb, Int32(n))
                 }
-                // RAMTensor's routed path (linear without bias: the packed GEMM, its parts handed
-                // out dynamically to the workers); the result is copied out for the check only.
+                // RAMTensor's routed path (linear without bias: the packed GEMM split into parts run
+                // by the workers); the result is copied out for the check only.
                 var y = Tensor(zeros: [1])
                 func ours() { y = withNoGrad { linear(x, weight: w, bias: nil) } }
                 blas(); ours()
