@@ -6,6 +6,8 @@
 // Every kernel number is the median of N timed runs after one warm-up run; the sgemm ceiling is
 // the best run after a 2 s warm-up.
 import CBLAS
+import CKernels
+import Dispatch
 import Foundation
 import RAMTensor
 
@@ -163,6 +165,71 @@ withNoGrad {
     if selected("softmax") {
         let tSm = time { _ = softmax(g, axis: -1) }
         reportMemory("softmax [4585, 3072] (last axis)", bytes: 2 * 4585 * 3072 * 4, tSm, target: 50)
+    }
+}
+
+// ---- GEMM: the FMA ceiling, cblas_sgemm and RAMKit's packed GEMM (CKernels) on the model's shapes ----
+// Best of N (cblas and ours interleaved, so both see the same machine), y = x·Wᵀ with W in
+// PyTorch's [out, in] layout. "ours" is `linear(x, weight: W, bias: nil)`, which RAMTensor routes
+// to the packed GEMM (one independent part per worker).
+if selected("gemm") && CPUFeatures.avx2FMA {
+    let probeIters = 20_000_000
+    func fmaRate(_ threads: Int) -> Double {
+        var best = Double.infinity
+        for _ in 0..<max(repeats, 5) {
+            let t0 = now()
+            if threads == 1 { _ = ramk_fma_probe(probeIters) } else {
+                DispatchQueue.concurrentPerform(iterations: threads) { _ in _ = ramk_fma_probe(probeIters) }
+            }
+            best = min(best, now() - t0)
+        }
+        return Double(threads) * 160 * Double(probeIters) / best / 1e9
+    }
+    let fma1 = fmaRate(1), fmaN = fmaRate(Parallel.threads)
+    print("")
+    print(String(format: "FMA throughput ceiling (C loop, best of %d): 1 thread %.1f GFLOP/s, %d threads %.1f GFLOP/s",
+                 max(repeats, 5), fma1, Parallel.threads, fmaN))
+    print("GEMM y = x·Wᵀ, best of \(max(repeats, 5)):   (GFLOP/s; % of the \(Parallel.threads)-thread FMA ceiling / of the sgemm \(P)^3 peak)")
+    let shapes: [(String, Int, Int, Int)] = [
+        ("stage1 qkv", 9216, 576, 192), ("stage1 proj", 9216, 192, 192), ("stage1 fc1", 9216, 768, 192),
+        ("stage1 fc2", 9216, 192, 768), ("stage2 qkv", 2304, 1152, 384), ("stage2 fc1", 2304, 1536, 384),
+        ("stage2 fc2", 2304, 384, 1536), ("stage3 qkv", 576, 2304, 768), ("stage3 proj", 576, 768, 768),
+        ("stage3 fc1", 576, 3072, 768), ("stage3 fc2", 576, 768, 3072), ("stage4 qkv", 144, 4608, 1536),
+        ("stage4 fc2", 144, 1536, 6144), ("merge 2->3", 576, 768, 1536), ("head q/out", 4585, 768, 768),
+        ("head fc1", 4585, 3072, 768), ("head fc2", 4585, 768, 3072), ("head k/v", 145, 768, 512),
+    ]
+    for (name, m, n, k) in shapes {
+        let x = Tensor.randn([m, k], seed: 21), w = Tensor.randn([n, k], std: 0.05, seed: 22)
+        let cb = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        let co = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        defer { cb.deallocate(); co.deallocate() }
+        x.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                let a = xp.baseAddress!, b = wp.baseAddress!
+                func blas() {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1,
+                                a, Int32(k), b, Int32(k), 0, cb, Int32(n))
+                }
+                // RAMTensor's routed path (linear without bias: the packed GEMM split into parts run
+                // by the workers); the result is copied out for the check only.
+                var y = Tensor(zeros: [1])
+                func ours() { y = withNoGrad { linear(x, weight: w, bias: nil) } }
+                blas(); ours()
+                var tb = Double.infinity, to = Double.infinity
+                for _ in 0..<max(repeats, 5) {
+                    var t0 = now(); blas(); tb = min(tb, now() - t0)
+                    t0 = now(); ours(); to = min(to, now() - t0)
+                }
+                y.withUnsafeBufferPointer { yp in co.update(from: yp.baseAddress!, count: m * n) }
+                var maxDiff: Float = 0
+                for i in 0..<(m * n) { maxDiff = max(maxDiff, abs(cb[i] - co[i])) }
+                let fl = 2 * Double(m) * Double(n) * Double(k)
+                let gb = fl / tb / 1e9, go = fl / to / 1e9
+                print(pad(String(format: "  %@ %d×%d·%d", name, m, k, n), 36)
+                      + String(format: "cblas %6.1f (%3.0f%% / %3.0f%%)   ours %6.1f (%3.0f%% / %3.0f%%)   ours/cblas %.2f   max|Δ| %.1e",
+                               gb, 100 * gb / fmaN, 100 * gb / peak, go, 100 * go / fmaN, 100 * go / peak, go / gb, maxDiff))
+            }
+        }
     }
 }
 print("")

@@ -29,6 +29,10 @@ func gemm(_ m: Int, _ n: Int, _ k: Int,
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
         return
     }
+    if usePackedGemm(m, n, k) {
+        packedGemm(m, n, k, a, la, b, lb, c, ldc: ldc, alpha: alpha, beta: beta)
+        return
+    }
     cblas_sgemm(CblasRowMajor, la.trans ? CblasTrans : CblasNoTrans, lb.trans ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(la.ld), b, Int32(lb.ld), beta, c, Int32(ldc))
 }
@@ -167,8 +171,12 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, adding residual: 
     return linearKernel(x, weight, bias, residual: residual.contiguous())
 }
 
-/// Untaped x·Wᵀ + b (+ residual, contiguous, when given).
-func linearKernel(_ x0: Tensor, _ w0: Tensor, _ bias: Tensor?, residual: Tensor? = nil) -> Tensor {
+/// Untaped x·Wᵀ + b (+ residual, contiguous, when given), or gelu(x·Wᵀ + b) when `gelu`
+/// (not together with a residual). With AVX2 + FMA the bias, GELU and residual are fused into
+/// the packed GEMM's last write of each tile; otherwise OpenBLAS accumulates onto the bias /
+/// residual written first, and GELU is one more pass.
+func linearKernel(_ x0: Tensor, _ w0: Tensor, _ bias: Tensor?, residual: Tensor? = nil, gelu: Bool = false) -> Tensor {
+    precondition(!(gelu && residual != nil), "linearKernel: gelu with a residual is not supported")
     let outF = w0.shape[0], inF = w0.shape[1]
     var x = x0
     let rowsShape = Array(x.shape.dropLast())
@@ -182,6 +190,15 @@ func linearKernel(_ x0: Tensor, _ w0: Tensor, _ bias: Tensor?, residual: Tensor?
     if lw == nil { w = w.contiguous(); lw = matLayout(rows: inF, cols: outF, rs: 1, cs: inF) }
     let out = Tensor(uninitialized: rowsShape + [outF])
     let o = out.storage.pointer
+    if M > 0 && outF > 0 && usePackedGemm(M, outF, inF) {
+        let bc = bias?.contiguous()
+        withExtendedLifetime((bc, residual)) {
+            packedGemm(M, outF, inF, x.ptr, MatLayout(trans: false, ld: max(rs!, inF, 1)), w.ptr, lw!, o, ldc: outF,
+                       bias: bc.map { UnsafePointer($0.ptr) }, residual: residual.map { UnsafePointer($0.ptr) },
+                       ldr: outF, gelu: gelu)
+        }
+        return out
+    }
     var beta: Float = 0
     if let res = residual {
         let rp = UnsafePointer(res.ptr)
@@ -209,6 +226,9 @@ func linearKernel(_ x0: Tensor, _ w0: Tensor, _ bias: Tensor?, residual: Tensor?
         beta = 1
     }
     gemm(M, outF, inF, x.ptr, MatLayout(trans: false, ld: max(rs!, inF, 1)), w.ptr, lw!, o, ldc: outF, beta: beta)
+    if gelu {
+        Parallel.forChunks(out.count, costPerItem: 4) { r in unaryInPlace(o + r.lowerBound, r.count, GeluOp()) }
+    }
     return out
 }
 
@@ -221,8 +241,6 @@ public func linearGELU(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     }
     precondition(weight.rank == 2 && x.rank >= 1 && x.shape[x.rank - 1] == weight.shape[1],
                  "linearGELU: x \(x.shape) does not match weight \(weight.shape) ([out, in])")
-    let out = linearKernel(x, weight, bias)
-    let o = out.storage.pointer
-    Parallel.forChunks(out.count, costPerItem: 4) { r in unaryInPlace(o + r.lowerBound, r.count, GeluOp()) }
-    return out
+    if let b = bias { precondition(b.shape == [weight.shape[0]], "linearGELU: bias \(b.shape) for weight \(weight.shape)") }
+    return linearKernel(x, weight, bias, gelu: true)
 }

@@ -1,0 +1,48 @@
+// RAMKit's packed single-precision GEMM (AVX2 + FMA) with a fused epilogue.
+//
+// Row-major C[m×n] = epilogue(alpha · op(A)[m×k] · op(B)[k×n] + beta · C), where
+//   op(A) = A (element (i,p) at a[i*lda + p]) or Aᵀ (transA: at a[p*lda + i]),
+//   op(B) = B (element (p,j) at b[p*ldb + j]) or Bᵀ (transB: at b[j*ldb + p]),
+// and the epilogue, applied to each element t of the product once, in this order:
+//   t += bias[j]              (bias != NULL),
+//   t  = gelu(t)              (gelu != 0; exact-erf GELU with RAMTensor's erf approximation),
+//   t += residual[i*ldr + j]  (residual != NULL).
+// When beta == 0, C is not read (it may hold garbage / NaN).
+//
+// Two-core use without barriers: `ramk_sgemm_part` computes the part-th of `parts` independent
+// pieces of C (split along M or N, decided from the shape alone, so every part agrees); each
+// piece packs what it needs into per-thread scratch memory that is kept between calls.
+// Callers must check `ramk_cpu_has_avx2_fma()` first.
+#ifndef RAMK_SGEMM_H
+#define RAMK_SGEMM_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The whole product, on the calling thread.
+void ramk_sgemm(int transA, int transB, long m, long n, long k, float alpha,
+                const float *a, long lda, const float *b, long ldb, float beta,
+                float *c, long ldc,
+                const float *bias, const float *residual, long ldr, int gelu);
+
+/// Piece `part` (0 ≤ part < parts) of the same product; running every part (in any order, on
+/// any threads, concurrently) computes the whole product.
+void ramk_sgemm_part(int transA, int transB, long m, long n, long k, float alpha,
+                     const float *a, long lda, const float *b, long ldb, float beta,
+                     float *c, long ldc,
+                     const float *bias, const float *residual, long ldr, int gelu,
+                     int part, int parts);
+
+/// Exact GELU x·½(1 + erf(x/√2)) with the same erf approximation as the epilogue, applied in
+/// place to n floats (for tests and for elementwise use).
+void ramk_gelu_inplace(float *x, long n);
+
+/// FMA throughput probe: runs `iters` iterations of a dependency-free FMA loop (10 independent
+/// 8-wide accumulators) and returns a value that depends on the result. FLOPs = iters · 160.
+float ramk_fma_probe(long iters);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
