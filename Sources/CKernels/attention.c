@@ -1,0 +1,277 @@
+// Fused attention for AVX2 + FMA (see ramk_attention.h).
+//
+// Per (b, h) block: kᵀ is packed once into column panels of 16 (the last one 8 wide when the
+// padded key count Nkp = ⌈Nk/8⌉·8 is not a multiple of 16), [D][width] each, and v into a
+// contiguous [Nk][Dv]. Query rows are then taken 6 at a time:
+//   1. scores S[6][Nkp] = q·kᵀ by a 6×16 register tile (12 accumulators); the epilogue applies
+//      scale, bias, mask and key padding (padded key columns get −∞) and keeps a running
+//      maximum per row;
+//   2. S ← exp(S − rowmax) in place, with the row sums;
+//   3. out rows = (S·v) · (1/sum), a 6×16 tile over Dv, written straight to the
+//      [B, Nq, H, Dv] output.
+// The 6 score rows (≤ 6·Nkp floats) stay in L1 between the three steps. Fewer than 6 rows at
+// the end of a range reuse the last valid row's pointers (computed, never stored).
+#include "ramk_attention.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TGT __attribute__((target("avx2,fma")))
+#define INL static inline __attribute__((always_inline))
+
+// exp(x) for x ≤ 0 (softmax arguments): n = round(x·log2 e), r = x − n·ln 2 (two-part ln 2),
+// e^r by its degree-7 Taylor polynomial (|r| ≤ ln2/2, truncation < 1e-8 relative), times 2^n
+// built in the exponent bits. x < −87.33 (incl. −∞) gives 0, like RAMTensor's fexp; NaN gives NaN.
+TGT INL __m256 exp_v(__m256 x0) {
+    const __m256 lo = _mm256_set1_ps(-87.33f);
+    const __m256 magic = _mm256_set1_ps(12582912.0f);   // 1.5·2^23
+    __m256 keep = _mm256_cmp_ps(x0, lo, _CMP_NLT_UQ);    // NaN stays NaN
+    __m256 x = _mm256_max_ps(lo, x0);                     // (returns x0 when x0 is NaN)
+    __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
+    __m256 n = _mm256_sub_ps(t, magic);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187045e-06f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 5040);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    // t's low mantissa bits hold n + 2^22·3 (as an integer); 2^n = (n + 127) << 23.
+    __m256i e = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(0x4B400000 - 127));
+    e = _mm256_slli_epi32(e, 23);
+    __m256 y = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+    return _mm256_and_ps(y, keep);
+}
+
+TGT INL float hmax(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+TGT INL float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// Lane mask for the first n (0..8) lanes.
+TGT INL __m256i lane_mask(long n) {
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), idx);
+}
+
+// 8×8 transpose of rows r[0..7] in place.
+TGT INL void transpose8(__m256 r[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20); r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20); r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31); r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+// Packs kᵀ (k rows with stride ks) into panels: panel p covers columns 16p ..< 16p + w,
+// w = min(16, Nkp − 16p), stored [D][w] at KP + 16p·D. Columns ≥ Nk are zero.
+TGT static void pack_kt(const float *k, long ks, long Nk, long Nkp, long D, float *KP) {
+    for (long j0 = 0; j0 < Nkp; j0 += 16) {
+        long w = Nkp - j0 < 16 ? Nkp - j0 : 16;
+        float *P = KP + j0 * D;
+        for (long c0 = 0; c0 < w; c0 += 8) {
+            long d = 0;
+            if (j0 + c0 + 8 <= Nk) {
+                for (; d + 8 <= D; d += 8) {
+                    __m256 r[8];
+                    for (int t = 0; t < 8; t++) r[t] = _mm256_loadu_ps(k + (j0 + c0 + t) * ks + d);
+                    transpose8(r);
+                    for (int t = 0; t < 8; t++) _mm256_storeu_ps(P + (d + t) * w + c0, r[t]);
+                }
+            }
+            for (; d < D; d++)
+                for (long c = 0; c < 8; c++) {
+                    long j = j0 + c0 + c;
+                    P[d * w + c0 + c] = j < Nk ? k[j * ks + d] : 0.0f;
+                }
+        }
+    }
+}
+
+// Flags selecting the score epilogue's additive terms (compile-time specialised).
+enum { F_BIAS = 1, F_MASK = 2, F_COL = 4 };
+
+// Score tile: rows r = 0..5 (row pointers q[r], additive rows bi[r] / mk[r] at column j0),
+// NV vectors of 8 columns from panel P (row width w). s = acc·scale + bias + mask + col.
+// Stores to S[r·ldS + j0 ..] and updates the row maxima mx[r].
+TGT INL void score_tile(int flags, int NV, const float *const q[6], const float *P, long w, long D,
+                        float scale, const float *const bi[6], const float *const mk[6],
+                        const float *col, long j0, long Nk, float *S, long ldS, __m256 mx[6]) {
+    __m256 c[6][2];
+    for (int r = 0; r < 6; r++) for (int v = 0; v < NV; v++) c[r][v] = _mm256_setzero_ps();
+    const float *q0 = q[0], *q1 = q[1], *q2 = q[2], *q3 = q[3], *q4 = q[4], *q5 = q[5];
+    for (long d = 0; d < D; d++) {
+        __m256 b0 = _mm256_load_ps(P + d * w), b1 = NV > 1 ? _mm256_load_ps(P + d * w + 8) : b0;
+        __m256 a;
+        a = _mm256_broadcast_ss(q0 + d); c[0][0] = _mm256_fmadd_ps(a, b0, c[0][0]); if (NV > 1) c[0][1] = _mm256_fmadd_ps(a, b1, c[0][1]);
+        a = _mm256_broadcast_ss(q1 + d); c[1][0] = _mm256_fmadd_ps(a, b0, c[1][0]); if (NV > 1) c[1][1] = _mm256_fmadd_ps(a, b1, c[1][1]);
+        a = _mm256_broadcast_ss(q2 + d); c[2][0] = _mm256_fmadd_ps(a, b0, c[2][0]); if (NV > 1) c[2][1] = _mm256_fmadd_ps(a, b1, c[2][1]);
+        a = _mm256_broadcast_ss(q3 + d); c[3][0] = _mm256_fmadd_ps(a, b0, c[3][0]); if (NV > 1) c[3][1] = _mm256_fmadd_ps(a, b1, c[3][1]);
+        a = _mm256_broadcast_ss(q4 + d); c[4][0] = _mm256_fmadd_ps(a, b0, c[4][0]); if (NV > 1) c[4][1] = _mm256_fmadd_ps(a, b1, c[4][1]);
+        a = _mm256_broadcast_ss(q5 + d); c[5][0] = _mm256_fmadd_ps(a, b0, c[5][0]); if (NV > 1) c[5][1] = _mm256_fmadd_ps(a, b1, c[5][1]);
+    }
+    const __m256 sc = _mm256_set1_ps(scale);
+    for (int v = 0; v < NV; v++) {
+        long j = j0 + 8 * v;
+        int full = j + 8 <= Nk;
+        __m256i lm = full ? _mm256_set1_epi32(-1) : lane_mask(Nk - j);
+        __m256 cv = (flags & F_COL) ? _mm256_load_ps(col + j) : _mm256_setzero_ps();
+        for (int r = 0; r < 6; r++) {
+            __m256 add = cv;
+            if (flags & F_BIAS) {
+                __m256 x = full ? _mm256_loadu_ps(bi[r] + j) : _mm256_maskload_ps(bi[r] + j, lm);
+                add = (flags & F_COL) ? _mm256_add_ps(add, x) : x;
+            }
+            if (flags & F_MASK) {
+                __m256 x = full ? _mm256_loadu_ps(mk[r] + j) : _mm256_maskload_ps(mk[r] + j, lm);
+                add = (flags & (F_COL | F_BIAS)) ? _mm256_add_ps(add, x) : x;
+            }
+            __m256 s = (flags & (F_COL | F_BIAS | F_MASK)) ? _mm256_fmadd_ps(c[r][v], sc, add) : _mm256_mul_ps(c[r][v], sc);
+            _mm256_store_ps(S + r * ldS + j, s);
+            mx[r] = _mm256_max_ps(mx[r], s);
+        }
+    }
+}
+
+// Output tile: rows r = 0..5 of P (S, row stride ldS) times packed v (row stride Dv), NV
+// vectors of columns from j0, K = Nk; out row r (pointer o[r], only r < rows) = acc · inv[r].
+TGT INL void pv_tile(int NV, const float *S, long ldS, const float *V, long Dv, long j0, long Nk,
+                     const float inv[6], float *const o[6], int rows) {
+    __m256 c[6][2];
+    for (int r = 0; r < 6; r++) for (int v = 0; v < NV; v++) c[r][v] = _mm256_setzero_ps();
+    const float *p0 = S, *p1 = S + ldS, *p2 = S + 2 * ldS, *p3 = S + 3 * ldS, *p4 = S + 4 * ldS, *p5 = S + 5 * ldS;
+    const float *vp = V + j0;
+    for (long k = 0; k < Nk; k++) {
+        __m256 b0 = _mm256_load_ps(vp), b1 = NV > 1 ? _mm256_load_ps(vp + 8) : b0;
+        __m256 a;
+        a = _mm256_broadcast_ss(p0 + k); c[0][0] = _mm256_fmadd_ps(a, b0, c[0][0]); if (NV > 1) c[0][1] = _mm256_fmadd_ps(a, b1, c[0][1]);
+        a = _mm256_broadcast_ss(p1 + k); c[1][0] = _mm256_fmadd_ps(a, b0, c[1][0]); if (NV > 1) c[1][1] = _mm256_fmadd_ps(a, b1, c[1][1]);
+        a = _mm256_broadcast_ss(p2 + k); c[2][0] = _mm256_fmadd_ps(a, b0, c[2][0]); if (NV > 1) c[2][1] = _mm256_fmadd_ps(a, b1, c[2][1]);
+        a = _mm256_broadcast_ss(p3 + k); c[3][0] = _mm256_fmadd_ps(a, b0, c[3][0]); if (NV > 1) c[3][1] = _mm256_fmadd_ps(a, b1, c[3][1]);
+        a = _mm256_broadcast_ss(p4 + k); c[4][0] = _mm256_fmadd_ps(a, b0, c[4][0]); if (NV > 1) c[4][1] = _mm256_fmadd_ps(a, b1, c[4][1]);
+        a = _mm256_broadcast_ss(p5 + k); c[5][0] = _mm256_fmadd_ps(a, b0, c[5][0]); if (NV > 1) c[5][1] = _mm256_fmadd_ps(a, b1, c[5][1]);
+        vp += Dv;
+    }
+    for (int r = 0; r < rows; r++) {
+        __m256 f = _mm256_set1_ps(inv[r]);
+        for (int v = 0; v < NV; v++) _mm256_storeu_ps(o[r] + j0 + 8 * v, _mm256_mul_ps(c[r][v], f));
+    }
+}
+
+// Rows [i0, i1) of one block, with kᵀ / v already packed.
+TGT INL void block_rows(int flags, const ramk_attention_args *a, const float *qb, const float *bb,
+                        const float *mb, const float *col, float *ob, long i0, long i1,
+                        const float *KP, const float *VP, long Nkp, float *S) {
+    const long Nk = a->Nk, D = a->D, Dv = a->Dv, Nq = a->Nq, qr = a->q_sr, ldo = a->H * a->Dv;
+    const float scale = a->scale;
+    for (long i = i0; i < i1; i += 6) {
+        int rows = i1 - i < 6 ? (int)(i1 - i) : 6;
+        const float *q[6], *bi[6], *mk[6];
+        float *o[6];
+        for (int r = 0; r < 6; r++) {
+            long ii = i + (r < rows ? r : rows - 1);
+            q[r] = qb + ii * qr;
+            bi[r] = bb ? bb + ii * Nk : 0;
+            mk[r] = mb ? mb + ii * Nk : 0;
+            o[r] = ob + ii * ldo;
+        }
+        (void)Nq;
+        __m256 mx[6];
+        for (int r = 0; r < 6; r++) mx[r] = _mm256_set1_ps(-INFINITY);
+        long j0 = 0;
+        for (; j0 + 16 <= Nkp; j0 += 16)
+            score_tile(flags, 2, q, KP + j0 * D, 16, D, scale, bi, mk, col, j0, Nk, S, Nkp, mx);
+        if (j0 < Nkp)
+            score_tile(flags, 1, q, KP + j0 * D, 8, D, scale, bi, mk, col, j0, Nk, S, Nkp, mx);
+        float inv[6];
+        for (int r = 0; r < rows; r++) {
+            __m256 m = _mm256_set1_ps(hmax(mx[r]));
+            __m256 sum = _mm256_setzero_ps();
+            float *sr = S + r * Nkp;
+            for (long j = 0; j < Nkp; j += 8) {
+                __m256 e = exp_v(_mm256_sub_ps(_mm256_load_ps(sr + j), m));
+                _mm256_store_ps(sr + j, e);
+                sum = _mm256_add_ps(sum, e);
+            }
+            inv[r] = 1.0f / hsum(sum);
+        }
+        // Rows past `rows` are never stored; give them finite inputs anyway.
+        for (int r = rows; r < 6; r++) { memcpy(S + r * Nkp, S + (rows - 1) * Nkp, sizeof(float) * Nkp); inv[r] = 0; }
+        long c0 = 0;
+        for (; c0 + 16 <= Dv; c0 += 16) pv_tile(2, S, Nkp, VP, Dv, c0, Nk, inv, o, rows);
+        if (c0 < Dv) pv_tile(1, S, Nkp, VP, Dv, c0, Nk, inv, o, rows);
+    }
+}
+
+#define DISPATCH_FLAGS(F) \
+    case F: block_rows(F, a, qb, bb, mb, col, ob, r0, r1, KP, VP, Nkp, S); break;
+
+TGT int ramk_attention_f32(const ramk_attention_args *a, long item_begin, long item_end) {
+    const long H = a->H, Nq = a->Nq, Nk = a->Nk, D = a->D, Dv = a->Dv, chunks = a->row_chunks;
+    const long Nkp = (Nk + 7) / 8 * 8;
+    size_t floats = (size_t)(D * Nkp + Nk * Dv + 6 * Nkp + Nkp) + 64;
+    float *mem = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
+    if (!mem) return -1;
+    float *KP = mem;
+    float *VP = KP + (D * Nkp + 15) / 16 * 16;
+    float *S = VP + (Nk * Dv + 15) / 16 * 16;
+    float *col = S + (6 * Nkp + 15) / 16 * 16;
+    long packed = -1;
+    for (long it = item_begin; it < item_end; it++) {
+        long blk = it / chunks, ch = it % chunks;
+        long b = blk / H, h = blk % H;
+        if (blk != packed) {
+            const float *kb = a->k + b * a->k_sb + h * a->k_sh;
+            const float *vb = a->v + b * a->v_sb + h * a->v_sh;
+            pack_kt(kb, a->k_sr, Nk, Nkp, D, KP);
+            for (long j = 0; j < Nk; j++)
+                for (long d = 0; d < Dv; d += 8)
+                    _mm256_store_ps(VP + j * Dv + d, _mm256_loadu_ps(vb + j * a->v_sr + d));
+            for (long j = 0; j < Nkp; j++)
+                col[j] = j >= Nk ? -INFINITY : (a->key_padding ? a->key_padding[b * Nk + j] : 0.0f);
+            packed = blk;
+        }
+        long r0 = Nq * ch / chunks, r1 = Nq * (ch + 1) / chunks;
+        if (r0 >= r1) continue;
+        const float *qb = a->q + b * a->q_sb + h * a->q_sh;
+        const float *bb = a->bias ? a->bias + h * Nq * Nk : 0;
+        const float *mb = a->mask ? a->mask + (b % a->M) * Nq * Nk : 0;
+        float *ob = a->out + b * Nq * H * Dv + h * Dv;
+        int flags = (a->bias ? F_BIAS : 0) | (a->mask ? F_MASK : 0) | ((a->key_padding || Nk % 8) ? F_COL : 0);
+        switch (flags) {
+            DISPATCH_FLAGS(0) DISPATCH_FLAGS(1) DISPATCH_FLAGS(2) DISPATCH_FLAGS(3)
+            DISPATCH_FLAGS(4) DISPATCH_FLAGS(5) DISPATCH_FLAGS(6) DISPATCH_FLAGS(7)
+        }
+    }
+    free(mem);
+    return 0;
+}
+
+#else
+int ramk_attention_f32(const ramk_attention_args *a, long item_begin, long item_end) {
+    (void)a; (void)item_begin; (void)item_end;
+    return -1;
+}
+#endif
