@@ -22,18 +22,18 @@
 #define TGT __attribute__((target("avx2,fma")))
 #define INL static inline __attribute__((always_inline))
 
-// exp(x) for x ≤ 0 (softmax arguments): n = round(x·log2 e), r = x − n·ln 2 (two-part ln 2),
-// e^r by its degree-7 Taylor polynomial (|r| ≤ ln2/2, truncation < 1e-8 relative), times 2^n
-// built in the exponent bits. x < −87.33 (incl. −∞) gives 0, like RAMTensor's fexp; NaN gives NaN.
+// exp(x) for softmax arguments x = s − max ≤ 0: n = round(x·log2 e), r = x − n·ln 2 (one FMA
+// step: its error, ≈ |n|·2e-8 absolute in r, only matters for terms below 2^-n of the row
+// maximum), e^r by its degree-7 Taylor polynomial (|r| ≤ ln2/2, truncation < 1e-8 relative),
+// and 2^n added into the exponent bits. x is clamped at −86.6 (n ≥ −125, so the result stays a
+// normal number): smaller arguments, including −∞, give ≈ 2.6e-38 instead of 0, which no
+// softmax sum or weighted value can see. NaN stays NaN.
 TGT INL __m256 exp_v(__m256 x0) {
-    const __m256 lo = _mm256_set1_ps(-87.33f);
     const __m256 magic = _mm256_set1_ps(12582912.0f);   // 1.5·2^23
-    __m256 keep = _mm256_cmp_ps(x0, lo, _CMP_NLT_UQ);    // NaN stays NaN
-    __m256 x = _mm256_max_ps(lo, x0);                     // (returns x0 when x0 is NaN)
+    __m256 x = _mm256_max_ps(_mm256_set1_ps(-86.6f), x0);   // (returns x0 when x0 is NaN)
     __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
     __m256 n = _mm256_sub_ps(t, magic);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187045e-06f), r);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693147180559945309f), x);
     __m256 p = _mm256_set1_ps(1.0f / 5040);
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
@@ -42,11 +42,9 @@ TGT INL __m256 exp_v(__m256 x0) {
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    // t's low mantissa bits hold n + 2^22·3 (as an integer); 2^n = (n + 127) << 23.
-    __m256i e = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(0x4B400000 - 127));
-    e = _mm256_slli_epi32(e, 23);
-    __m256 y = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-    return _mm256_and_ps(y, keep);
+    // t's bits are 0x4B400000 + n, so (bits << 23) = n << 23: add n to p's exponent.
+    __m256i e = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
 }
 
 TGT INL float hmax(__m256 v) {
@@ -110,6 +108,41 @@ TGT static void pack_kt(const float *k, long ks, long Nk, long Nkp, long D, floa
     }
 }
 
+// Software prefetch of the next work item's q rows and k / v rows (strided rows of a
+// permuted projection, mostly from DRAM: the hardware prefetchers do not follow them well),
+// a few lines per row group of the current item, so that the next block's packing and score
+// tiles find them in cache.
+typedef struct {
+    const char *base[3];
+    long stride[3], rows[3], lines[3];   // row stride in bytes, row count, 64-byte lines per row
+    long arr, row, line;                 // cursor
+} prefetcher;
+
+static void pf_init(prefetcher *p, const ramk_attention_args *a, long it) {
+    memset(p, 0, sizeof *p);
+    long nblk = a->B * a->H;
+    long blk = it / a->row_chunks, ch = it % a->row_chunks;
+    if (blk >= nblk) { p->arr = 3; return; }
+    long b = blk / a->H, h = blk % a->H;
+    long r0 = a->Nq * ch / a->row_chunks, r1 = a->Nq * (ch + 1) / a->row_chunks;
+    p->base[0] = (const char *)(a->q + b * a->q_sb + h * a->q_sh + r0 * a->q_sr);
+    p->stride[0] = a->q_sr * 4; p->rows[0] = r1 - r0; p->lines[0] = (a->D * 4 + 63) / 64;
+    p->base[1] = (const char *)(a->k + b * a->k_sb + h * a->k_sh);
+    p->stride[1] = a->k_sr * 4; p->rows[1] = a->Nk; p->lines[1] = (a->D * 4 + 63) / 64;
+    p->base[2] = (const char *)(a->v + b * a->v_sb + h * a->v_sh);
+    p->stride[2] = a->v_sr * 4; p->rows[2] = a->Nk; p->lines[2] = (a->Dv * 4 + 63) / 64;
+}
+
+TGT INL void pf_step(prefetcher *p, long n) {
+    while (n-- > 0 && p->arr < 3) {
+        _mm_prefetch(p->base[p->arr] + p->row * p->stride[p->arr] + p->line * 64, _MM_HINT_T1);
+        if (++p->line == p->lines[p->arr]) {
+            p->line = 0;
+            if (++p->row >= p->rows[p->arr]) { p->row = 0; p->arr++; }
+        }
+    }
+}
+
 // Flags selecting the score epilogue's additive terms (compile-time specialised).
 enum { F_BIAS = 1, F_MASK = 2, F_COL = 4 };
 
@@ -158,7 +191,7 @@ TGT INL void score_tile(int flags, int NV, const float *const q[6], const float 
 // Output tile: rows r = 0..5 of P (S, row stride ldS) times packed v (row stride Dv), NV
 // vectors of columns from j0, K = Nk; out row r (pointer o[r], only r < rows) = acc · inv[r].
 TGT INL void pv_tile(int NV, const float *S, long ldS, const float *V, long Dv, long j0, long Nk,
-                     const float inv[6], float *const o[6], int rows) {
+                     const float inv[6], float *const o[6], int rows, int stream) {
     __m256 c[6][2];
     for (int r = 0; r < 6; r++) for (int v = 0; v < NV; v++) c[r][v] = _mm256_setzero_ps();
     const float *p0 = S, *p1 = S + ldS, *p2 = S + 2 * ldS, *p3 = S + 3 * ldS, *p4 = S + 4 * ldS, *p5 = S + 5 * ldS;
@@ -176,17 +209,23 @@ TGT INL void pv_tile(int NV, const float *S, long ldS, const float *V, long Dv, 
     }
     for (int r = 0; r < rows; r++) {
         __m256 f = _mm256_set1_ps(inv[r]);
-        for (int v = 0; v < NV; v++) _mm256_storeu_ps(o[r] + j0 + 8 * v, _mm256_mul_ps(c[r][v], f));
+        for (int v = 0; v < NV; v++) {
+            if (stream) _mm256_stream_ps(o[r] + j0 + 8 * v, _mm256_mul_ps(c[r][v], f));
+            else _mm256_storeu_ps(o[r] + j0 + 8 * v, _mm256_mul_ps(c[r][v], f));
+        }
     }
 }
 
 // Rows [i0, i1) of one block, with kᵀ / v already packed.
 TGT INL void block_rows(int flags, const ramk_attention_args *a, const float *qb, const float *bb,
                         const float *mb, const float *col, float *ob, long i0, long i1,
-                        const float *KP, const float *VP, long Nkp, float *S) {
+                        const float *KP, const float *VP, long Nkp, float *S, prefetcher *pf) {
     const long Nk = a->Nk, D = a->D, Dv = a->Dv, Nq = a->Nq, qr = a->q_sr, ldo = a->H * a->Dv;
     const float scale = a->scale;
+    long total = (i1 - i0) * pf->lines[0] + Nk * (pf->lines[1] + pf->lines[2]);
+    long per_group = total / ((i1 - i0 + 5) / 6) + 1;
     for (long i = i0; i < i1; i += 6) {
+        pf_step(pf, per_group);
         int rows = i1 - i < 6 ? (int)(i1 - i) : 6;
         const float *q[6], *bi[6], *mk[6];
         float *o[6];
@@ -205,28 +244,28 @@ TGT INL void block_rows(int flags, const ramk_attention_args *a, const float *qb
             score_tile(flags, 2, q, KP + j0 * D, 16, D, scale, bi, mk, col, j0, Nk, S, Nkp, mx);
         if (j0 < Nkp)
             score_tile(flags, 1, q, KP + j0 * D, 8, D, scale, bi, mk, col, j0, Nk, S, Nkp, mx);
-        float inv[6];
-        for (int r = 0; r < rows; r++) {
-            __m256 m = _mm256_set1_ps(hmax(mx[r]));
-            __m256 sum = _mm256_setzero_ps();
-            float *sr = S + r * Nkp;
-            for (long j = 0; j < Nkp; j += 8) {
-                __m256 e = exp_v(_mm256_sub_ps(_mm256_load_ps(sr + j), m));
-                _mm256_store_ps(sr + j, e);
-                sum = _mm256_add_ps(sum, e);
+        // exp(S − rowmax) in place, the 6 rows interleaved (independent chains), and 1/Σ.
+        // Rows past `rows` duplicate the last valid row: computed, never stored.
+        __m256 m[6], sum[6];
+        for (int r = 0; r < 6; r++) { m[r] = _mm256_set1_ps(hmax(mx[r])); sum[r] = _mm256_setzero_ps(); }
+        for (long j = 0; j < Nkp; j += 8) {
+            for (int r = 0; r < 6; r++) {
+                float *sp = S + r * Nkp + j;
+                __m256 e = exp_v(_mm256_sub_ps(_mm256_load_ps(sp), m[r]));
+                _mm256_store_ps(sp, e);
+                sum[r] = _mm256_add_ps(sum[r], e);
             }
-            inv[r] = 1.0f / hsum(sum);
         }
-        // Rows past `rows` are never stored; give them finite inputs anyway.
-        for (int r = rows; r < 6; r++) { memcpy(S + r * Nkp, S + (rows - 1) * Nkp, sizeof(float) * Nkp); inv[r] = 0; }
+        float inv[6];
+        for (int r = 0; r < 6; r++) inv[r] = 1.0f / hsum(sum[r]);
         long c0 = 0;
-        for (; c0 + 16 <= Dv; c0 += 16) pv_tile(2, S, Nkp, VP, Dv, c0, Nk, inv, o, rows);
-        if (c0 < Dv) pv_tile(1, S, Nkp, VP, Dv, c0, Nk, inv, o, rows);
+        for (; c0 + 16 <= Dv; c0 += 16) pv_tile(2, S, Nkp, VP, Dv, c0, Nk, inv, o, rows, a->stream_out);
+        if (c0 < Dv) pv_tile(1, S, Nkp, VP, Dv, c0, Nk, inv, o, rows, a->stream_out);
     }
 }
 
 #define DISPATCH_FLAGS(F) \
-    case F: block_rows(F, a, qb, bb, mb, col, ob, r0, r1, KP, VP, Nkp, S); break;
+    case F: block_rows(F, a, qb, bb, mb, col, ob, r0, r1, KP, VP, Nkp, S, &pf); break;
 
 TGT int ramk_attention_f32(const ramk_attention_args *a, long item_begin, long item_end) {
     const long H = a->H, Nq = a->Nq, Nk = a->Nk, D = a->D, Dv = a->Dv, chunks = a->row_chunks;
@@ -255,6 +294,8 @@ TGT int ramk_attention_f32(const ramk_attention_args *a, long item_begin, long i
         }
         long r0 = Nq * ch / chunks, r1 = Nq * (ch + 1) / chunks;
         if (r0 >= r1) continue;
+        prefetcher pf;
+        pf_init(&pf, a, it + 1);
         const float *qb = a->q + b * a->q_sb + h * a->q_sh;
         const float *bb = a->bias ? a->bias + h * Nq * Nk : 0;
         const float *mb = a->mask ? a->mask + (b % a->M) * Nq * Nk : 0;
@@ -265,6 +306,7 @@ TGT int ramk_attention_f32(const ramk_attention_args *a, long item_begin, long i
             DISPATCH_FLAGS(4) DISPATCH_FLAGS(5) DISPATCH_FLAGS(6) DISPATCH_FLAGS(7)
         }
     }
+    if (a->stream_out) _mm_sfence();
     free(mem);
     return 0;
 }

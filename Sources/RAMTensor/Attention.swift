@@ -163,8 +163,11 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
 /// q/k/v have unit stride on the last axis; bias / mask / keyPadding are contiguous; Dv % 8 == 0.
 /// Work items are (block, query-row range); blocks are split into row ranges only when there
 /// are too few blocks to keep every worker busy (BERT cross-attention: 12 heads × 4585 queries).
+/// `streamOutput` (nil: automatic) writes the output with non-temporal stores, which pays when
+/// it is larger than the last-level cache (Swin-L stage 1 at 384: 64 MB) and would only evict
+/// its readers' data otherwise.
 func attentionAVX2(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ scale: Float,
-                   _ bias: Tensor?, _ mask: Tensor?, _ keyPadding: Tensor?) -> Tensor {
+                   _ bias: Tensor?, _ mask: Tensor?, _ keyPadding: Tensor?, streamOutput: Bool? = nil) -> Tensor {
     let B = q.shape[0], H = q.shape[1], Nq = q.shape[2], D = q.shape[3]
     let Nk = k.shape[2], Dv = v.shape[3]
     let buf = Tensor(uninitialized: [B, Nq, H, Dv])
@@ -190,6 +193,7 @@ func attentionAVX2(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ scale: Float,
     args.key_padding = keyPadding.map { UnsafePointer($0.ptr) }
     args.out = buf.storage.pointer
     args.row_chunks = rowChunks
+    args.stream_out = (streamOutput ?? (B * Nq * H * Dv * 4 > 32 << 20)) ? 1 : 0
     let a = args
     let run = { (lo: Int, hi: Int) in
         let rc = withUnsafePointer(to: a) { ramk_attention_f32($0, lo, hi) }

@@ -93,6 +93,8 @@ final class AttentionKernelTests: XCTestCase {
             check(attentionKernel(q, k, v, s, bias, mask, pad, allowAVX2: false), "portable attentionKernel")
             if CPUFeatures.avx2FMA && c.Dv % 8 == 0 {
                 check(attentionAVX2(q, k, v, s, bias?.contiguous(), mask?.contiguous(), pad), "attentionAVX2")
+                check(attentionAVX2(q, k, v, s, bias?.contiguous(), mask?.contiguous(), pad, streamOutput: true),
+                      "attentionAVX2 (non-temporal stores)")
             }
         }
     }

@@ -28,6 +28,9 @@ typedef struct {
     /// Each (b, h) block is split into this many ranges of query rows; work item
     /// it = (b·H + h)·row_chunks + chunk.
     long row_chunks;
+    /// 1: write out with non-temporal stores (outputs much larger than the last-level cache;
+    /// out must be 32-byte aligned), 0: ordinary stores.
+    int stream_out;
 } ramk_attention_args;
 
 /// Computes work items [item_begin, item_end) (see row_chunks). Returns 0, or -1 when the
