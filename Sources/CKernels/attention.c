@@ -148,43 +148,55 @@ enum { F_BIAS = 1, F_MASK = 2, F_COL = 4 };
 
 // Score tile: rows r = 0..5 (row pointers q[r], additive rows bi[r] / mk[r] at column j0),
 // NV vectors of 8 columns from panel P (row width w). s = acc·scale + bias + mask + col.
-// Stores to S[r·ldS + j0 ..] and updates the row maxima mx[r].
+// Stores to S[r·ldS + j0 ..] and updates the row maxima mx[r]. Straight-line code (macros), so
+// the 12 accumulators go from the FMA loop to the epilogue without a trip through the stack.
+#define ST_FMA(R, A)                                                                  \
+    a = _mm256_broadcast_ss(A + d); c##R##0 = _mm256_fmadd_ps(a, b0, c##R##0);        \
+    if (NV > 1) c##R##1 = _mm256_fmadd_ps(a, b1, c##R##1);
+#define ST_EPI(R, V, FULL)                                                            \
+    {                                                                                 \
+        long j = j0 + 8 * V;                                                          \
+        __m256 add = _mm256_setzero_ps();                                             \
+        if (flags & F_COL) add = _mm256_load_ps(col + j);                             \
+        if (flags & F_BIAS) {                                                         \
+            __m256 x = FULL ? _mm256_loadu_ps(bi[R] + j) : _mm256_maskload_ps(bi[R] + j, lm##V); \
+            add = (flags & F_COL) ? _mm256_add_ps(add, x) : x;                        \
+        }                                                                             \
+        if (flags & F_MASK) {                                                         \
+            __m256 x = FULL ? _mm256_loadu_ps(mk[R] + j) : _mm256_maskload_ps(mk[R] + j, lm##V); \
+            add = (flags & (F_COL | F_BIAS)) ? _mm256_add_ps(add, x) : x;             \
+        }                                                                             \
+        __m256 s_ = (flags & (F_COL | F_BIAS | F_MASK)) ? _mm256_fmadd_ps(c##R##V, sc, add) \
+                                                        : _mm256_mul_ps(c##R##V, sc);  \
+        _mm256_store_ps(S + R * ldS + j, s_);                                         \
+        mx[R] = _mm256_max_ps(mx[R], s_);                                             \
+    }
+#define ST_EPI_ALL(FULL)                                                              \
+    ST_EPI(0, 0, FULL) ST_EPI(1, 0, FULL) ST_EPI(2, 0, FULL)                          \
+    ST_EPI(3, 0, FULL) ST_EPI(4, 0, FULL) ST_EPI(5, 0, FULL)                          \
+    if (NV > 1) {                                                                     \
+        ST_EPI(0, 1, FULL) ST_EPI(1, 1, FULL) ST_EPI(2, 1, FULL)                      \
+        ST_EPI(3, 1, FULL) ST_EPI(4, 1, FULL) ST_EPI(5, 1, FULL)                      \
+    }
+
 TGT INL void score_tile(int flags, int NV, const float *const q[6], const float *P, long w, long D,
                         float scale, const float *const bi[6], const float *const mk[6],
                         const float *col, long j0, long Nk, float *S, long ldS, __m256 mx[6]) {
-    __m256 c[6][2];
-    for (int r = 0; r < 6; r++) for (int v = 0; v < NV; v++) c[r][v] = _mm256_setzero_ps();
+    const __m256 z = _mm256_setzero_ps();
+    __m256 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
     const float *q0 = q[0], *q1 = q[1], *q2 = q[2], *q3 = q[3], *q4 = q[4], *q5 = q[5];
     for (long d = 0; d < D; d++) {
         __m256 b0 = _mm256_load_ps(P + d * w), b1 = NV > 1 ? _mm256_load_ps(P + d * w + 8) : b0;
         __m256 a;
-        a = _mm256_broadcast_ss(q0 + d); c[0][0] = _mm256_fmadd_ps(a, b0, c[0][0]); if (NV > 1) c[0][1] = _mm256_fmadd_ps(a, b1, c[0][1]);
-        a = _mm256_broadcast_ss(q1 + d); c[1][0] = _mm256_fmadd_ps(a, b0, c[1][0]); if (NV > 1) c[1][1] = _mm256_fmadd_ps(a, b1, c[1][1]);
-        a = _mm256_broadcast_ss(q2 + d); c[2][0] = _mm256_fmadd_ps(a, b0, c[2][0]); if (NV > 1) c[2][1] = _mm256_fmadd_ps(a, b1, c[2][1]);
-        a = _mm256_broadcast_ss(q3 + d); c[3][0] = _mm256_fmadd_ps(a, b0, c[3][0]); if (NV > 1) c[3][1] = _mm256_fmadd_ps(a, b1, c[3][1]);
-        a = _mm256_broadcast_ss(q4 + d); c[4][0] = _mm256_fmadd_ps(a, b0, c[4][0]); if (NV > 1) c[4][1] = _mm256_fmadd_ps(a, b1, c[4][1]);
-        a = _mm256_broadcast_ss(q5 + d); c[5][0] = _mm256_fmadd_ps(a, b0, c[5][0]); if (NV > 1) c[5][1] = _mm256_fmadd_ps(a, b1, c[5][1]);
+        ST_FMA(0, q0) ST_FMA(1, q1) ST_FMA(2, q2) ST_FMA(3, q3) ST_FMA(4, q4) ST_FMA(5, q5)
     }
     const __m256 sc = _mm256_set1_ps(scale);
-    for (int v = 0; v < NV; v++) {
-        long j = j0 + 8 * v;
-        int full = j + 8 <= Nk;
-        __m256i lm = full ? _mm256_set1_epi32(-1) : lane_mask(Nk - j);
-        __m256 cv = (flags & F_COL) ? _mm256_load_ps(col + j) : _mm256_setzero_ps();
-        for (int r = 0; r < 6; r++) {
-            __m256 add = cv;
-            if (flags & F_BIAS) {
-                __m256 x = full ? _mm256_loadu_ps(bi[r] + j) : _mm256_maskload_ps(bi[r] + j, lm);
-                add = (flags & F_COL) ? _mm256_add_ps(add, x) : x;
-            }
-            if (flags & F_MASK) {
-                __m256 x = full ? _mm256_loadu_ps(mk[r] + j) : _mm256_maskload_ps(mk[r] + j, lm);
-                add = (flags & (F_COL | F_BIAS)) ? _mm256_add_ps(add, x) : x;
-            }
-            __m256 s = (flags & (F_COL | F_BIAS | F_MASK)) ? _mm256_fmadd_ps(c[r][v], sc, add) : _mm256_mul_ps(c[r][v], sc);
-            _mm256_store_ps(S + r * ldS + j, s);
-            mx[r] = _mm256_max_ps(mx[r], s);
-        }
+    if (j0 + 8 * NV <= Nk) {
+        const __m256i lm0 = _mm256_set1_epi32(-1), lm1 = lm0;
+        ST_EPI_ALL(1)
+    } else {
+        __m256i lm0 = lane_mask(Nk - j0), lm1 = lane_mask(Nk - j0 - 8);
+        ST_EPI_ALL(0)
     }
 }
 
@@ -246,16 +258,21 @@ TGT INL void block_rows(int flags, const ramk_attention_args *a, const float *qb
             score_tile(flags, 1, q, KP + j0 * D, 8, D, scale, bi, mk, col, j0, Nk, S, Nkp, mx);
         // exp(S − rowmax) in place, the 6 rows interleaved (independent chains), and 1/Σ.
         // Rows past `rows` duplicate the last valid row: computed, never stored.
-        __m256 m[6], sum[6];
-        for (int r = 0; r < 6; r++) { m[r] = _mm256_set1_ps(hmax(mx[r])); sum[r] = _mm256_setzero_ps(); }
-        for (long j = 0; j < Nkp; j += 8) {
-            for (int r = 0; r < 6; r++) {
-                float *sp = S + r * Nkp + j;
-                __m256 e = exp_v(_mm256_sub_ps(_mm256_load_ps(sp), m[r]));
-                _mm256_store_ps(sp, e);
-                sum[r] = _mm256_add_ps(sum[r], e);
-            }
+        const __m256 m0 = _mm256_set1_ps(hmax(mx[0])), m1 = _mm256_set1_ps(hmax(mx[1])), m2 = _mm256_set1_ps(hmax(mx[2]));
+        const __m256 m3 = _mm256_set1_ps(hmax(mx[3])), m4 = _mm256_set1_ps(hmax(mx[4])), m5 = _mm256_set1_ps(hmax(mx[5]));
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
+#define EXP_ROW(R)                                                                    \
+        {                                                                             \
+            float *sp = S + R * Nkp + j;                                              \
+            __m256 e = exp_v(_mm256_sub_ps(_mm256_load_ps(sp), m##R));                \
+            _mm256_store_ps(sp, e);                                                   \
+            s##R = _mm256_add_ps(s##R, e);                                            \
         }
+        for (long j = 0; j < Nkp; j += 8) {
+            EXP_ROW(0) EXP_ROW(1) EXP_ROW(2) EXP_ROW(3) EXP_ROW(4) EXP_ROW(5)
+        }
+#undef EXP_ROW
+        __m256 sum[6] = {s0, s1, s2, s3, s4, s5};
         float inv[6];
         for (int r = 0; r < 6; r++) inv[r] = 1.0f / hsum(sum[r]);
         long c0 = 0;
