@@ -22,28 +22,36 @@
 #define TGT __attribute__((target("avx2,fma")))
 #define INL static inline __attribute__((always_inline))
 
-// exp(x) for softmax arguments x = s − max ≤ 0: n = round(x·log2 e), r = x − n·ln 2 (one FMA
-// step: its error, ≈ |n|·2e-8 absolute in r, only matters for terms below 2^-n of the row
-// maximum), e^r by its degree-7 Taylor polynomial (|r| ≤ ln2/2, truncation < 1e-8 relative),
-// and 2^n added into the exponent bits. x is clamped at −86.6 (n ≥ −125, so the result stays a
-// normal number): smaller arguments, including −∞, give ≈ 2.6e-38 instead of 0, which no
-// softmax sum or weighted value can see. NaN stays NaN.
+// exp(x) for softmax arguments x = s − max ≤ 0, with a short dependency chain (the loop runs
+// latency-bound otherwise: ~10 cycles per vector with a degree-7 Horner polynomial):
+//   k = round(8·x·log2 e) (via the 1.5·2^23 trick: t = x·8·log2 e + 1.5·2^23 holds k in its
+//   low mantissa bits), x = (k/8)·ln 2 + r with |r| ≤ ln2/16 (one FMA step: its error, ≈ |k|·3e-9
+//   absolute in r, only matters for terms far below the row maximum);
+//   e^x = 2^(k>>3) · 2^((k&7)/8) · e^r, the middle factor from an 8-entry table in a register
+//   (vpermps uses the low 3 bits of t's bits as the index), e^r by its degree-4 Taylor
+//   polynomial in Estrin form (truncation < 1.3e-9 relative), and 2^(k>>3) added into the
+//   exponent bits. Error ≲ 1.5 ulp.
+// x is clamped at −86.6 (k>>3 ≥ −125, so the result stays a normal number): smaller arguments,
+// including −∞, give ≈ 2.6e-38 instead of 0, which no softmax sum or weighted value can see.
+// NaN stays NaN.
 TGT INL __m256 exp_v(__m256 x0) {
     const __m256 magic = _mm256_set1_ps(12582912.0f);   // 1.5·2^23
+    const __m256 tbl = _mm256_setr_ps(1.0f, 1.09050773266525766f, 1.18920711500272107f, 1.29683955465100967f,
+                                      1.41421356237309505f, 1.54221082540794082f, 1.68179283050742909f,
+                                      1.83400808640934246f);   // 2^(j/8)
     __m256 x = _mm256_max_ps(_mm256_set1_ps(-86.6f), x0);   // (returns x0 when x0 is NaN)
-    __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
-    __m256 n = _mm256_sub_ps(t, magic);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693147180559945309f), x);
-    __m256 p = _mm256_set1_ps(1.0f / 5040);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    // t's bits are 0x4B400000 + n, so (bits << 23) = n << 23: add n to p's exponent.
-    __m256i e = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
+    __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(11.5415603271117073f), magic);   // 8·log2 e
+    __m256 k = _mm256_sub_ps(t, magic);
+    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.0866433975699931636f), x);    // ln2 / 8
+    __m256 r2 = _mm256_mul_ps(r, r);
+    __m256 hi = _mm256_fmadd_ps(r, _mm256_set1_ps(1.0f / 6), _mm256_set1_ps(0.5f));
+    __m256 lo = _mm256_add_ps(r, _mm256_set1_ps(1.0f));
+    hi = _mm256_fmadd_ps(r2, _mm256_set1_ps(1.0f / 24), hi);
+    __m256 p = _mm256_fmadd_ps(r2, hi, lo);
+    __m256i ti = _mm256_castps_si256(t);
+    p = _mm256_mul_ps(p, _mm256_permutevar8x32_ps(tbl, ti));
+    // t's bits are 0x4B400000 + k; ((bits & ~7) << 20) = (k >> 3) << 23: add it to p's exponent.
+    __m256i e = _mm256_slli_epi32(_mm256_and_si256(ti, _mm256_set1_epi32(~7)), 20);
     return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
 }
 
@@ -258,23 +266,29 @@ TGT INL void block_rows(int flags, const ramk_attention_args *a, const float *qb
             score_tile(flags, 1, q, KP + j0 * D, 8, D, scale, bi, mk, col, j0, Nk, S, Nkp, mx);
         // exp(S − rowmax) in place, the 6 rows interleaved (independent chains), and 1/Σ.
         // Rows past `rows` duplicate the last valid row: computed, never stored.
-        const __m256 m0 = _mm256_set1_ps(hmax(mx[0])), m1 = _mm256_set1_ps(hmax(mx[1])), m2 = _mm256_set1_ps(hmax(mx[2]));
-        const __m256 m3 = _mm256_set1_ps(hmax(mx[3])), m4 = _mm256_set1_ps(hmax(mx[4])), m5 = _mm256_set1_ps(hmax(mx[5]));
-        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
-#define EXP_ROW(R)                                                                    \
-        {                                                                             \
-            float *sp = S + R * Nkp + j;                                              \
-            __m256 e = exp_v(_mm256_sub_ps(_mm256_load_ps(sp), m##R));                \
-            _mm256_store_ps(sp, e);                                                   \
-            s##R = _mm256_add_ps(s##R, e);                                            \
-        }
-        for (long j = 0; j < Nkp; j += 8) {
-            EXP_ROW(0) EXP_ROW(1) EXP_ROW(2) EXP_ROW(3) EXP_ROW(4) EXP_ROW(5)
-        }
-#undef EXP_ROW
-        __m256 sum[6] = {s0, s1, s2, s3, s4, s5};
+        // Row by row, two sums per row: the loop-carried state stays at 3 registers, so the exp
+        // constants stay in registers (a broadcast from memory costs an FP pipe slot on Zen 3).
         float inv[6];
-        for (int r = 0; r < 6; r++) inv[r] = 1.0f / hsum(sum[r]);
+        for (int r = 0; r < 6; r++) {
+            const __m256 m = _mm256_set1_ps(hmax(mx[r]));
+            __m256 sa = _mm256_setzero_ps(), sb = sa;
+            float *sp = S + r * Nkp;
+            long j = 0;
+            for (; j + 16 <= Nkp; j += 16) {
+                __m256 e0 = exp_v(_mm256_sub_ps(_mm256_load_ps(sp + j), m));
+                __m256 e1 = exp_v(_mm256_sub_ps(_mm256_load_ps(sp + j + 8), m));
+                _mm256_store_ps(sp + j, e0);
+                _mm256_store_ps(sp + j + 8, e1);
+                sa = _mm256_add_ps(sa, e0);
+                sb = _mm256_add_ps(sb, e1);
+            }
+            if (j < Nkp) {
+                __m256 e0 = exp_v(_mm256_sub_ps(_mm256_load_ps(sp + j), m));
+                _mm256_store_ps(sp + j, e0);
+                sa = _mm256_add_ps(sa, e0);
+            }
+            inv[r] = 1.0f / hsum(_mm256_add_ps(sa, sb));
+        }
         long c0 = 0;
         for (; c0 + 16 <= Dv; c0 += 16) pv_tile(2, S, Nkp, VP, Dv, c0, Nk, inv, o, rows, a->stream_out);
         if (c0 < Dv) pv_tile(1, S, Nkp, VP, Dv, c0, Nk, inv, o, rows, a->stream_out);
