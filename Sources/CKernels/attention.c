@@ -246,6 +246,15 @@ TGT INL void block_rows(int flags, const ramk_attention_args *a, const float *qb
     long per_group = total / ((i1 - i0 + 5) / 6) + 1;
     for (long i = i0; i < i1; i += 6) {
         pf_step(pf, per_group);
+        // The next row group's bias / mask rows (contiguous) and output rows (for writing).
+        if (i + 6 < i1) {
+            long n = (i1 - i - 6 < 6 ? i1 - i - 6 : 6);
+            if (bb) for (long off = 0; off < n * Nk; off += 16) _mm_prefetch((const char *)(bb + (i + 6) * Nk + off), _MM_HINT_T0);
+            if (mb) for (long off = 0; off < n * Nk; off += 16) _mm_prefetch((const char *)(mb + (i + 6) * Nk + off), _MM_HINT_T0);
+            if (!a->stream_out)
+                for (long r = 0; r < n; r++)
+                    for (long d = 0; d < Dv; d += 16) __builtin_prefetch(ob + (i + 6 + r) * ldo + d, 1, 3);
+        }
         int rows = i1 - i < 6 ? (int)(i1 - i) : 6;
         const float *q[6], *bi[6], *mk[6];
         float *o[6];
