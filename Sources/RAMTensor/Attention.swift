@@ -16,9 +16,12 @@ import CKernels
 /// - Returns: `[B, H, Nq, Dv]`, a view of a `[B, Nq, H, Dv]` buffer, so that
 ///   `.transposed(1, 2).reshaped([B, Nq, H·Dv])` costs nothing.
 ///
-/// Without the tape, each (b, h) block is computed by sgemm (q·kᵀ), an in-place fused
-/// scale/bias/mask/softmax and sgemm (·v), parallel over blocks on our threads with
-/// single-threaded BLAS; only one Nq×Nk block per worker exists at a time. With the tape it is
+/// Without the tape, on AVX2 + FMA CPUs with Dv % 8 == 0, the C kernel `ramk_attention_f32`
+/// (CKernels/attention.c, via `attentionAVX2`) computes each (b, h) block with its scores kept
+/// in L1, parallel over blocks on our threads. Otherwise each block is computed by a small
+/// register-blocked GEMM or sgemm (q·kᵀ), an in-place fused scale/bias/mask/softmax and a GEMM
+/// (·v), parallel over blocks with single-threaded BLAS; only one Nq×Nk block per worker exists
+/// at a time. With the tape it is
 /// the composition matmul → add → softmax → matmul (saves q, k, v and the probabilities).
 public func attention(q: Tensor, k: Tensor, v: Tensor, scale: Float, bias: Tensor? = nil,
                       mask: Tensor? = nil, keyPadding: Tensor? = nil) -> Tensor {
