@@ -25,12 +25,14 @@
 // exp(x) for softmax arguments x = s − max ≤ 0, with a short dependency chain (the loop runs
 // latency-bound otherwise: ~10 cycles per vector with a degree-7 Horner polynomial):
 //   k = round(8·x·log2 e) (via the 1.5·2^23 trick: t = x·8·log2 e + 1.5·2^23 holds k in its
-//   low mantissa bits), x = (k/8)·ln 2 + r with |r| ≤ ln2/16 (one FMA step: its error, ≈ |k|·3e-9
-//   absolute in r, only matters for terms far below the row maximum);
+//   low mantissa bits), x = (k/8)·ln 2 + r with |r| ≤ ln2/16 (one FMA step with a one-part
+//   ln2/8: its error, ≈ |k|·3e-9 absolute in r, grows with |x| where e^x is already small next
+//   to the row maximum's 1; a two-part ln2/8 measured 4 % slower for the whole kernel);
 //   e^x = 2^(k>>3) · 2^((k&7)/8) · e^r, the middle factor from an 8-entry table in a register
 //   (vpermps uses the low 3 bits of t's bits as the index), e^r by its degree-4 Taylor
 //   polynomial in Estrin form (truncation < 1.3e-9 relative), and 2^(k>>3) added into the
-//   exponent bits. Error ≲ 1.5 ulp.
+//   exponent bits. Measured against double-precision exp: ≤ 2.6 ulp on [−5, 0], ≤ 3.3 ulp on
+//   [−20, 0] (relative error ≤ 4e-7 where e^x ≥ 2e-9).
 // x is clamped at −86.6 (k>>3 ≥ −125, so the result stays a normal number): smaller arguments,
 // including −∞, give ≈ 2.6e-38 instead of 0, which no softmax sum or weighted value can see.
 // NaN stays NaN.
