@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 /// Fused scaled-dot-product attention: softmax(q·kᵀ·scale + bias + mask + keyPadding)·v.
 ///
@@ -15,9 +16,12 @@ import CBLAS
 /// - Returns: `[B, H, Nq, Dv]`, a view of a `[B, Nq, H, Dv]` buffer, so that
 ///   `.transposed(1, 2).reshaped([B, Nq, H·Dv])` costs nothing.
 ///
-/// Without the tape, each (b, h) block is computed by sgemm (q·kᵀ), an in-place fused
-/// scale/bias/mask/softmax and sgemm (·v), parallel over blocks on our threads with
-/// single-threaded BLAS; only one Nq×Nk block per worker exists at a time. With the tape it is
+/// Without the tape, on AVX2 + FMA CPUs with Dv % 8 == 0, the C kernel `ramk_attention_f32`
+/// (CKernels/attention.c, via `attentionAVX2`) computes each (b, h) block with its scores kept
+/// in L1, parallel over blocks on our threads. Otherwise each block is computed by a small
+/// register-blocked GEMM or sgemm (q·kᵀ), an in-place fused scale/bias/mask/softmax and a GEMM
+/// (·v), parallel over blocks with single-threaded BLAS; only one Nq×Nk block per worker exists
+/// at a time. With the tape it is
 /// the composition matmul → add → softmax → matmul (saves q, k, v and the probabilities).
 public func attention(q: Tensor, k: Tensor, v: Tensor, scale: Float, bias: Tensor? = nil,
                       mask: Tensor? = nil, keyPadding: Tensor? = nil) -> Tensor {
@@ -46,7 +50,7 @@ public func attention(q: Tensor, k: Tensor, v: Tensor, scale: Float, bias: Tenso
 }
 
 func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
-                     _ bias: Tensor?, _ mask: Tensor?, _ keyPadding: Tensor?) -> Tensor {
+                     _ bias: Tensor?, _ mask: Tensor?, _ keyPadding: Tensor?, allowAVX2: Bool = true) -> Tensor {
     let B = q0.shape[0], H = q0.shape[1], Nq = q0.shape[2], D = q0.shape[3]
     let Nk = k0.shape[2], Dv = v0.shape[3]
     var q = q0, k = k0, v = v0
@@ -60,6 +64,10 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
     var lv = matLayout(rows: Nk, cols: Dv, rs: v.strides[2], cs: 1)
     if lv == nil { v = v.contiguous(); lv = matLayout(rows: Nk, cols: Dv, rs: Dv, cs: 1) }
     let bc = bias?.contiguous(), mc = mask?.contiguous(), kc = keyPadding?.contiguous()
+    if allowAVX2 && CPUFeatures.avx2FMA && Dv % 8 == 0 && Dv > 0 && Nk > 0 && Nq > 0 && D > 0 && B * H > 0
+        && q.strides[3] == 1 && k.strides[3] == 1 && v.strides[3] == 1 {
+        return attentionAVX2(q, k, v, scale, bc, mc, kc)
+    }
     let M = mc?.shape[0] ?? 1
     // Output buffer laid out [B, Nq, H, Dv]; returned as a [B, H, Nq, Dv] view.
     let buf = Tensor(uninitialized: [B, Nq, H, Dv])
@@ -148,6 +156,61 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
         }
     } else {
         run(0..<blocks)
+    }
+    return buf.permuted([0, 2, 1, 3])
+}
+
+/// The no-tape attention on AVX2 + FMA: the C kernel `ramk_attention_f32` (CKernels), which
+/// keeps each block's packed kᵀ / v and 6 rows of scores in cache and fuses scale, bias, mask,
+/// key padding, the row maximum, exp, the row sum and the final 1/Σ into the two small GEMMs.
+/// q/k/v have unit stride on the last axis; bias / mask / keyPadding are contiguous; Dv % 8 == 0.
+/// Work items are (block, query-row range); blocks are split into row ranges only when there
+/// are too few blocks to keep every worker busy (BERT cross-attention: 12 heads × 4585 queries).
+/// `streamOutput` (nil: automatic) writes the output with non-temporal stores, which pays when
+/// it is larger than the last-level cache (Swin-L stage 1 at 384: 64 MB) and would only evict
+/// its readers' data otherwise.
+func attentionAVX2(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ scale: Float,
+                   _ bias: Tensor?, _ mask: Tensor?, _ keyPadding: Tensor?, streamOutput: Bool? = nil) -> Tensor {
+    let B = q.shape[0], H = q.shape[1], Nq = q.shape[2], D = q.shape[3]
+    let Nk = k.shape[2], Dv = v.shape[3]
+    let buf = Tensor(uninitialized: [B, Nq, H, Dv])
+    let blocks = B * H
+    let workers = Parallel.threads
+    let parallel = workers > 1 && blocks * Nq * Nk * (D + Dv) >= 200_000
+    var rowChunks = 1
+    if parallel && blocks < workers * 8 {
+        rowChunks = max(1, min((workers * 8 + blocks - 1) / blocks, Nq / 48))
+    }
+    let items = blocks * rowChunks
+    let qs = q.strides, ks = k.strides, vs = v.strides
+    var args = ramk_attention_args()
+    args.q = UnsafePointer(q.ptr); args.k = UnsafePointer(k.ptr); args.v = UnsafePointer(v.ptr)
+    args.q_sb = qs[0]; args.q_sh = qs[1]; args.q_sr = qs[2]
+    args.k_sb = ks[0]; args.k_sh = ks[1]; args.k_sr = ks[2]
+    args.v_sb = vs[0]; args.v_sh = vs[1]; args.v_sr = vs[2]
+    args.B = B; args.H = H; args.Nq = Nq; args.Nk = Nk; args.D = D; args.Dv = Dv
+    args.scale = scale
+    args.bias = bias.map { UnsafePointer($0.ptr) }
+    args.mask = mask.map { UnsafePointer($0.ptr) }
+    args.M = mask?.shape[0] ?? 1
+    args.key_padding = keyPadding.map { UnsafePointer($0.ptr) }
+    args.out = buf.storage.pointer
+    args.row_chunks = rowChunks
+    args.stream_out = (streamOutput ?? (B * Nq * H * Dv * 4 > 32 << 20)) ? 1 : 0
+    let a = args
+    let run = { (lo: Int, hi: Int) in
+        let rc = withUnsafePointer(to: a) { ramk_attention_f32($0, lo, hi) }
+        precondition(rc == 0, "attention: out of memory for the kernel's scratch")
+    }
+    withExtendedLifetime((q, k, v, bias, mask, keyPadding)) {
+        if parallel && items >= 2 {
+            // Dynamic hand-out of ~16 ranges per worker: a worker that loses its core for a
+            // while (shared machine) does not leave the other idle at the end.
+            let groups = min(items, workers * 16)
+            Parallel.forEach(groups) { g in run(items * g / groups, items * (g + 1) / groups) }
+        } else {
+            run(0, items)
+        }
     }
     return buf.permuted([0, 2, 1, 3])
 }
