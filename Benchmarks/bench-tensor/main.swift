@@ -141,6 +141,15 @@ withNoGrad {
     reportCompute("attention 576×6×144×32 (+rel. bias, shift mask)", flops: 4 * Double(B * H * N * N * D), tAtt, target: 60)
     let tAtt0 = time { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot()) }
     reportCompute("  same without bias and mask", flops: 4 * Double(B * H * N * N * D), tAtt0, target: 60)
+    // The shapes one RAM++ Swin-L/384 image really has (batch 1): stage 1 is 64 windows of 6
+    // heads, stage 3 is 4 windows of 24 heads (shift mask with nW = the window count).
+    for (w, h) in [(64, 6), (4, 24)] {
+        let qkv1 = Tensor.randn([w, N, 3, h, D], seed: 16).permuted([2, 0, 3, 1, 4])
+        let q1 = qkv1.select(axis: 0, 0), k1 = qkv1.select(axis: 0, 1), v1 = qkv1.select(axis: 0, 2)
+        let bias1 = Tensor.randn([h, N, N], seed: 17), mask1 = Tensor.randn([w, N, N], seed: 18)
+        let t = time { _ = attention(q: q1, k: k1, v: v1, scale: 1 / Float(D).squareRoot(), bias: bias1, mask: mask1) }
+        reportCompute("  model shape \(w)×\(h)×144×32 (+bias, mask)", flops: 4 * Double(w * h * N * N * D), t, target: 60)
+    }
     }
 
     // ---- layer norm over [4585, 768] ----

@@ -238,87 +238,109 @@ TGT INL void pv_tile(int NV, const float *S, long ldS, const float *V, long Dv, 
     }
 }
 
-// Rows [i0, i1) of one block, with kᵀ / v already packed.
+// Rows [i0, i1) of one block, with kᵀ / v already packed. Rows go in groups of up to `tiles`
+// row tiles of 6 (tiles·6·Nkp scores, ≤ ~16 KiB, in L1): for each kᵀ panel all tiles of the
+// group compute their scores while the panel is in L1, then exp / 1/Σ per row, then for each
+// v column panel all tiles accumulate their output rows. KP + VP of a block (2·Nk·D floats,
+// 37 KB at Swin's 144×32) do not fit in the 32 KB L1 next to the scores, so reusing each panel
+// for several tiles is what keeps the two small GEMMs fed from L1 instead of L2.
 TGT INL void block_rows(int flags, const ramk_attention_args *a, const float *qb, const float *bb,
                         const float *mb, const float *col, float *ob, long i0, long i1,
-                        const float *KP, const float *VP, long Nkp, float *S, prefetcher *pf) {
-    const long Nk = a->Nk, D = a->D, Dv = a->Dv, Nq = a->Nq, qr = a->q_sr, ldo = a->H * a->Dv;
+                        const float *KP, const float *VP, long Nkp, float *S, long tiles, prefetcher *pf) {
+    const long Nk = a->Nk, D = a->D, Dv = a->Dv, qr = a->q_sr, ldo = a->H * a->Dv;
     const float scale = a->scale;
+    const long group = 6 * tiles;
     long total = (i1 - i0) * pf->lines[0] + Nk * (pf->lines[1] + pf->lines[2]);
-    long per_group = total / ((i1 - i0 + 5) / 6) + 1;
-    for (long i = i0; i < i1; i += 6) {
+    long per_group = total / ((i1 - i0 + group - 1) / group) + 1;
+    for (long i = i0; i < i1; i += group) {
         pf_step(pf, per_group);
-        // The next row group's bias / mask rows (contiguous) and output rows (for writing).
-        if (i + 6 < i1) {
-            long n = (i1 - i - 6 < 6 ? i1 - i - 6 : 6);
-            if (bb) for (long off = 0; off < n * Nk; off += 16) _mm_prefetch((const char *)(bb + (i + 6) * Nk + off), _MM_HINT_T0);
-            if (mb) for (long off = 0; off < n * Nk; off += 16) _mm_prefetch((const char *)(mb + (i + 6) * Nk + off), _MM_HINT_T0);
+        long n_rows = i1 - i < group ? i1 - i : group;
+        long nt = (n_rows + 5) / 6;
+        // The next group's bias / mask rows (contiguous) and output rows (for writing).
+        if (i + group < i1) {
+            long n = (i1 - i - group < group ? i1 - i - group : group);
+            if (bb) for (long off = 0; off < n * Nk; off += 16) _mm_prefetch((const char *)(bb + (i + group) * Nk + off), _MM_HINT_T1);
+            if (mb) for (long off = 0; off < n * Nk; off += 16) _mm_prefetch((const char *)(mb + (i + group) * Nk + off), _MM_HINT_T1);
             if (!a->stream_out)
                 for (long r = 0; r < n; r++)
-                    for (long d = 0; d < Dv; d += 16) __builtin_prefetch(ob + (i + 6 + r) * ldo + d, 1, 3);
+                    for (long d = 0; d < Dv; d += 16) __builtin_prefetch(ob + (i + group + r) * ldo + d, 1, 3);
         }
-        int rows = i1 - i < 6 ? (int)(i1 - i) : 6;
-        const float *q[6], *bi[6], *mk[6];
-        float *o[6];
-        for (int r = 0; r < 6; r++) {
-            long ii = i + (r < rows ? r : rows - 1);
-            q[r] = qb + ii * qr;
-            bi[r] = bb ? bb + ii * Nk : 0;
-            mk[r] = mb ? mb + ii * Nk : 0;
-            o[r] = ob + ii * ldo;
+        // Row pointers per tile; rows past the end of the range duplicate the tile's last valid
+        // row (computed, never stored).
+        const float *q[4][6], *bi[4][6], *mk[4][6];
+        float *o[4][6];
+        int rows[4];
+        __m256 mx[4][6];
+        for (long t = 0; t < nt; t++) {
+            long base = i + 6 * t;
+            rows[t] = i1 - base < 6 ? (int)(i1 - base) : 6;
+            for (int r = 0; r < 6; r++) {
+                long ii = base + (r < rows[t] ? r : rows[t] - 1);
+                q[t][r] = qb + ii * qr;
+                bi[t][r] = bb ? bb + ii * Nk : 0;
+                mk[t][r] = mb ? mb + ii * Nk : 0;
+                o[t][r] = ob + ii * ldo;
+                mx[t][r] = _mm256_set1_ps(-INFINITY);
+            }
         }
-        (void)Nq;
-        __m256 mx[6];
-        for (int r = 0; r < 6; r++) mx[r] = _mm256_set1_ps(-INFINITY);
         long j0 = 0;
         for (; j0 + 16 <= Nkp; j0 += 16)
-            score_tile(flags, 2, q, KP + j0 * D, 16, D, scale, bi, mk, col, j0, Nk, S, Nkp, mx);
+            for (long t = 0; t < nt; t++)
+                score_tile(flags, 2, q[t], KP + j0 * D, 16, D, scale, bi[t], mk[t], col, j0, Nk, S + t * 6 * Nkp, Nkp, mx[t]);
         if (j0 < Nkp)
-            score_tile(flags, 1, q, KP + j0 * D, 8, D, scale, bi, mk, col, j0, Nk, S, Nkp, mx);
-        // exp(S − rowmax) in place, the 6 rows interleaved (independent chains), and 1/Σ.
-        // Rows past `rows` duplicate the last valid row: computed, never stored.
-        // Row by row, two sums per row: the loop-carried state stays at 3 registers, so the exp
-        // constants stay in registers (a broadcast from memory costs an FP pipe slot on Zen 3).
-        float inv[6];
-        for (int r = 0; r < 6; r++) {
-            const __m256 m = _mm256_set1_ps(hmax(mx[r]));
-            __m256 sa = _mm256_setzero_ps(), sb = sa;
-            float *sp = S + r * Nkp;
-            long j = 0;
-            for (; j + 16 <= Nkp; j += 16) {
-                __m256 e0 = exp_v(_mm256_sub_ps(_mm256_load_ps(sp + j), m));
-                __m256 e1 = exp_v(_mm256_sub_ps(_mm256_load_ps(sp + j + 8), m));
-                _mm256_store_ps(sp + j, e0);
-                _mm256_store_ps(sp + j + 8, e1);
-                sa = _mm256_add_ps(sa, e0);
-                sb = _mm256_add_ps(sb, e1);
+            for (long t = 0; t < nt; t++)
+                score_tile(flags, 1, q[t], KP + j0 * D, 8, D, scale, bi[t], mk[t], col, j0, Nk, S + t * 6 * Nkp, Nkp, mx[t]);
+        // exp(S − rowmax) in place and 1/Σ, row by row, two sums per row: the loop-carried
+        // state stays at 3 registers, so the exp constants stay in registers (a broadcast from
+        // memory costs an FP pipe slot on Zen 3).
+        float inv[4][6];
+        for (long t = 0; t < nt; t++)
+            for (int r = 0; r < 6; r++) {
+                const __m256 m = _mm256_set1_ps(hmax(mx[t][r]));
+                __m256 sa = _mm256_setzero_ps(), sb = sa;
+                float *sp = S + (t * 6 + r) * Nkp;
+                long j = 0;
+                for (; j + 16 <= Nkp; j += 16) {
+                    __m256 e0 = exp_v(_mm256_sub_ps(_mm256_load_ps(sp + j), m));
+                    __m256 e1 = exp_v(_mm256_sub_ps(_mm256_load_ps(sp + j + 8), m));
+                    _mm256_store_ps(sp + j, e0);
+                    _mm256_store_ps(sp + j + 8, e1);
+                    sa = _mm256_add_ps(sa, e0);
+                    sb = _mm256_add_ps(sb, e1);
+                }
+                if (j < Nkp) {
+                    __m256 e0 = exp_v(_mm256_sub_ps(_mm256_load_ps(sp + j), m));
+                    _mm256_store_ps(sp + j, e0);
+                    sa = _mm256_add_ps(sa, e0);
+                }
+                inv[t][r] = 1.0f / hsum(_mm256_add_ps(sa, sb));
             }
-            if (j < Nkp) {
-                __m256 e0 = exp_v(_mm256_sub_ps(_mm256_load_ps(sp + j), m));
-                _mm256_store_ps(sp + j, e0);
-                sa = _mm256_add_ps(sa, e0);
-            }
-            inv[r] = 1.0f / hsum(_mm256_add_ps(sa, sb));
-        }
         long c0 = 0;
-        for (; c0 + 16 <= Dv; c0 += 16) pv_tile(2, S, Nkp, VP, Dv, c0, Nk, inv, o, rows, a->stream_out);
-        if (c0 < Dv) pv_tile(1, S, Nkp, VP, Dv, c0, Nk, inv, o, rows, a->stream_out);
+        for (; c0 + 16 <= Dv; c0 += 16)
+            for (long t = 0; t < nt; t++)
+                pv_tile(2, S + t * 6 * Nkp, Nkp, VP, Dv, c0, Nk, inv[t], o[t], rows[t], a->stream_out);
+        if (c0 < Dv)
+            for (long t = 0; t < nt; t++)
+                pv_tile(1, S + t * 6 * Nkp, Nkp, VP, Dv, c0, Nk, inv[t], o[t], rows[t], a->stream_out);
     }
 }
 
 #define DISPATCH_FLAGS(F) \
-    case F: block_rows(F, a, qb, bb, mb, col, ob, r0, r1, KP, VP, Nkp, S, &pf); break;
+    case F: block_rows(F, a, qb, bb, mb, col, ob, r0, r1, KP, VP, Nkp, S, tiles, &pf); break;
 
 TGT int ramk_attention_f32(const ramk_attention_args *a, long item_begin, long item_end) {
     const long H = a->H, Nq = a->Nq, Nk = a->Nk, D = a->D, Dv = a->Dv, chunks = a->row_chunks;
     const long Nkp = (Nk + 7) / 8 * 8;
-    size_t floats = (size_t)(D * Nkp + Nk * Dv + 6 * Nkp + Nkp) + 64;
+    // Row tiles per group: as many (≤ 4) as keep the group's scores within ~16 KiB of L1.
+    long tiles = 4096 / (6 * Nkp);
+    tiles = tiles < 1 ? 1 : tiles > 4 ? 4 : tiles;
+    size_t floats = (size_t)(D * Nkp + Nk * Dv + 6 * tiles * Nkp + Nkp) + 64;
     float *mem = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
     if (!mem) return -1;
     float *KP = mem;
     float *VP = KP + (D * Nkp + 15) / 16 * 16;
     float *S = VP + (Nk * Dv + 15) / 16 * 16;
-    float *col = S + (6 * Nkp + 15) / 16 * 16;
+    float *col = S + (6 * tiles * Nkp + 15) / 16 * 16;
     long packed = -1;
     for (long it = item_begin; it < item_end; it++) {
         long blk = it / chunks, ch = it % chunks;

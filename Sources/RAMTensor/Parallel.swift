@@ -10,8 +10,10 @@ import Glibc
 /// (attention, batched matmul) switch OpenBLAS to one thread for their duration
 /// (`Parallel.withSingleThreadedBLAS`).
 public enum Parallel {
-    /// Worker count for our kernels and OpenBLAS (default: the online CPU count, at least 1).
+    /// Worker count for our kernels and OpenBLAS (default: `RAMKIT_NUM_THREADS` when it is set to
+    /// a positive integer, else the online CPU count, at least 1).
     nonisolated(unsafe) public static var threads: Int = {
+        if let e = getenv("RAMKIT_NUM_THREADS"), let n = Int(String(cString: e)), n > 0 { return n }
         let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
         return max(1, Int(n))
     }() {
