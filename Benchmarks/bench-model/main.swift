@@ -26,6 +26,10 @@ import RAMDefaultPlugins
 import RAMModels
 import RAMTensor
 
+// The BLAS thread policy RAMKit runs under (OpenBLAS workers sleep when idle instead of spinning
+// on the cores our kernels use), applied before the first direct cblas call.
+Parallel.configureBLAS()
+
 func now() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)

@@ -11,6 +11,10 @@ import Dispatch
 import Foundation
 import RAMTensor
 
+// The BLAS thread policy RAMKit runs under (OpenBLAS workers sleep when idle instead of spinning
+// on the cores our kernels use), applied before the first direct cblas call.
+Parallel.configureBLAS()
+
 var repeats = 7
 if let i = CommandLine.arguments.firstIndex(of: "--repeats"), i + 1 < CommandLine.arguments.count,
    let n = Int(CommandLine.arguments[i + 1]), n > 0 { repeats = n }

@@ -38,9 +38,11 @@ public enum Parallel {
         openblas_set_num_threads(Int32(threads))
     }()
 
-    /// Sets OpenBLAS to `threads` threads and applies `blasThreadTimeout`, once.
+    /// Sets OpenBLAS to `threads` threads and applies `blasThreadTimeout`, once. Every RAMKit GEMM
+    /// calls it; code that calls cblas directly next to RAMKit kernels (the benchmarks) calls it
+    /// first, so that OpenBLAS's idle workers do not spin on the cores RAMKit's kernels run on.
     @inline(__always)
-    static func configureBLAS() { _ = blasSetup }
+    public static func configureBLAS() { _ = blasSetup }
 
     /// OpenBLAS reads `OPENBLAS_THREAD_TIMEOUT` when it loads, before our code runs. To change
     /// it: set the variable, make OpenBLAS re-read its environment (`openblas_read_env`) and stop
