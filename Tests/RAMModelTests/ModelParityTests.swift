@@ -60,6 +60,30 @@ final class ModelParityTests: XCTestCase {
         }
     }
 
+    /// The kernels split work between threads without changing any element's order of
+    /// operations, so one thread and all threads give bit-identical results.
+    func testResultsDoNotDependOnTheThreadCount() throws {
+        let dir = try Fixtures.requireFixtures()
+        for name in ["ram_plus_swin_tiny_224", "ram_plus_vit_tiny_224"] {
+            let (model, _) = try buildFixtureModel(name)
+            let m = try XCTUnwrap(try Fixtures.manifest().models.first { $0.name == name })
+            let expected = try Fixtures.safetensors(dir.appendingPathComponent(m.expected))
+            let inputs = try m.tags.keys.sorted().prefix(2).map { image -> Tensor in
+                let x = try XCTUnwrap(expected["\(image).input"])
+                return Tensor(shape: x.shape, scalars: x.values)
+            }
+            let batch = concat(inputs, axis: 0)
+            let saved = Parallel.threads
+            defer { Parallel.threads = saved }
+            Parallel.threads = 2
+            let two = withNoGrad { model.forward(batch) }
+            Parallel.threads = 1
+            let one = withNoGrad { model.forward(batch) }
+            XCTAssertEqual(one.logits.scalars, two.logits.scalars, "\(name): logits differ between 1 and 2 threads")
+            XCTAssertEqual(one.imageEmbeds?.scalars, two.imageEmbeds?.scalars, "\(name): image_embeds differ")
+        }
+    }
+
     func testRamPlusSwin224() throws { try check("ram_plus_swin_tiny_224") }
     func testRamSwin384() throws { try check("ram_swin_tiny_384") }
     func testRamPlusViT224() throws { try check("ram_plus_vit_tiny_224") }
