@@ -12,6 +12,7 @@
 // The 6 score rows (≤ 6·Nkp floats) stay in L1 between the three steps. Fewer than 6 rows at
 // the end of a range reuse the last valid row's pointers (computed, never stored).
 #include "ramk_attention.h"
+#include "avx2_util.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -77,22 +78,6 @@ TGT INL __m256i lane_mask(long n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), idx);
 }
 
-// 8×8 transpose of rows r[0..7] in place.
-TGT INL void transpose8(__m256 r[8]) {
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20); r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20); r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31); r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
 // Packs kᵀ (k rows with stride ks) into panels: panel p covers columns 16p ..< 16p + w,
 // w = min(16, Nkp − 16p), stored [D][w] at KP + 16p·D. Columns ≥ Nk are zero.
 TGT static void pack_kt(const float *k, long ks, long Nk, long Nkp, long D, float *KP) {
@@ -105,7 +90,7 @@ TGT static void pack_kt(const float *k, long ks, long Nk, long Nkp, long D, floa
                 for (; d + 8 <= D; d += 8) {
                     __m256 r[8];
                     for (int t = 0; t < 8; t++) r[t] = _mm256_loadu_ps(k + (j0 + c0 + t) * ks + d);
-                    transpose8(r);
+                    ramk_transpose8(r);
                     for (int t = 0; t < 8; t++) _mm256_storeu_ps(P + (d + t) * w + c0, r[t]);
                 }
             }

@@ -7,6 +7,7 @@
 // when a tile is written for the last time (last K slice). Edge tiles run the same kernel on a
 // 6×16 stack tile and copy the valid part back.
 #include "ramk_sgemm.h"
+#include "avx2_util.h"
 
 #include <immintrin.h>
 #include <pthread.h>
@@ -206,26 +207,6 @@ static AVX2 void kernel_edge(long kc, const float *a, const float *b, float *c, 
 
 // ---- packing ----
 
-// 8×8 transpose: on return, r[j] = (r0[j], r1[j], ..., r7[j]).
-INLINE void transpose8(__m256 r[8]) {
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
 // op(A)[i0 .. i0+mc, p0 .. p0+kc] into ceil(mc/6) panels of kc×6 (dst[p*6 + r]); rows past mc
 // are zero. May write up to 2 floats past the panels (the buffer has slack).
 static AVX2 void pack_a(int ta, const float *a, long lda, long i0, long mc, long p0, long kc,
@@ -241,7 +222,7 @@ static AVX2 void pack_a(int ta, const float *a, long lda, long i0, long mc, long
                     __m256 v[8];
                     for (int r = 0; r < MR; r++) v[r] = _mm256_loadu_ps(rows[r] + p);
                     v[6] = _mm256_setzero_ps(); v[7] = _mm256_setzero_ps();
-                    transpose8(v);
+                    ramk_transpose8(v);
                     // overlapping stores in increasing order: each writes 6 values + 2 that the next overwrites
                     for (int q = 0; q < 8; q++) _mm256_storeu_ps(dst + (p + q) * MR, v[q]);
                 }
@@ -284,7 +265,7 @@ static AVX2 void pack_b(int tb, const float *b, long ldb, long p0, long kc, long
                     for (int h = 0; h < 2; h++) {
                         __m256 v[8];
                         for (int j = 0; j < 8; j++) v[j] = _mm256_loadu_ps(src + (h * 8 + j) * ldb + p);
-                        transpose8(v);
+                        ramk_transpose8(v);
                         for (int q = 0; q < 8; q++) _mm256_store_ps(dst + (p + q) * NR + h * 8, v[q]);
                     }
                 }
