@@ -84,7 +84,13 @@ public struct RunConfig {
 
     /// Loads every `Global.plugins` library into `registries`.
     public func loadPlugins(into registries: Registries) throws {
-        for p in try global().plugins {
+        let plugins = try global().plugins
+        for (i, p) in plugins.enumerated() {
+            // An empty path (`-o Global.plugins=`) would resolve to the working directory.
+            if p.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ConfigError.invalidValue(path: plugins.count > 1 ? "Global.plugins.\(i)" : "Global.plugins",
+                                               message: "the path is empty; give a plugin library (.so), or leave Global.plugins out")
+            }
             try PluginLoader.load(p, into: registries, baseDirectory: baseDirectory)
         }
     }

@@ -133,6 +133,11 @@ public final class Engine {
             guard case let .string(p) = item else {
                 throw ConfigError.typeMismatch(path: key, expected: "a file or folder path", found: item.shortDescription)
             }
+            // An empty path (`-o Infer.infer_imgs=`) would resolve to the working directory and
+            // tag every image under it (build folders included).
+            if p.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ConfigError.invalidValue(path: key, message: "the path is empty; give an image file or a folder")
+            }
             let url = try PathResolver.resolve(p, what: "image or folder (\(key))", baseDirectory: config.baseDirectory,
                                                allowResourceFallback: false)
             var isDir: ObjCBool = false

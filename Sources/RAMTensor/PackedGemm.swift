@@ -4,23 +4,25 @@ import CKernels
 /// epilogue fused into the last write of each C tile.
 ///
 /// `gemm` and the linear kernels use it when the CPU has AVX2 + FMA (`CPUFeatures.avx2FMA`)
-/// and the product is at least `packedGemmMinWork` multiply-adds; OpenBLAS otherwise.
+/// and C has at least one 6×16 micro-tile; OpenBLAS otherwise.
+/// Each element of C is summed in the same order whatever m is and however C is split over
+/// workers (K slices depend on k only), so an image's outputs do not depend on
+/// `Infer.batch_size` or `RAMKIT_NUM_THREADS`. That is why there is no minimum product size:
+/// with one (2^20 multiply-adds), the ViT's 197×64·64×64 projection went to OpenBLAS at batch 1
+/// and here at batch 3, and OpenBLAS's sums also change with its thread count.
 /// Two workers run independent halves of C (split along M or N, chosen in C from the shape),
 /// each with its own per-thread packing buffers: no barrier, and nothing allocated per call
 /// after a thread's first GEMM.
 
-/// Smallest m·n·k sent to the packed GEMM (smaller products, such as per-window attention
-/// matmuls, stay with OpenBLAS).
-let packedGemmMinWork = 1 << 20
 /// Smallest m·n·k split over the two workers.
 let packedGemmParallelWork = 1 << 22
 
-/// Whether `gemm` / `linear` use the packed GEMM for an m×n×k product: large enough, and at
-/// least one 6×16 micro-tile wide (a product with n < 16 or m < 6, such as the tagging head's
+/// Whether `gemm` / `linear` use the packed GEMM for an m×n×k product: at least one 6×16
+/// micro-tile wide, whatever m·n·k (see above) (a product with n < 16 or m < 6, such as the tagging head's
 /// final 768 → 1 layer, would waste most of every tile on zero padding; OpenBLAS does those).
 @inline(__always)
 func usePackedGemm(_ m: Int, _ n: Int, _ k: Int) -> Bool {
-    CPUFeatures.avx2FMA && m >= 6 && n >= 16 && m * n * k >= packedGemmMinWork
+    CPUFeatures.avx2FMA && m >= 6 && n >= 16
 }
 
 /// C[m×n] = epilogue(alpha · op(A) · op(B) + beta · C) with the packed AVX2 kernel; the epilogue

@@ -112,6 +112,23 @@ final class CLIBehaviourTests: XCTestCase, RamProcessTesting {
         XCTAssertEqual(files, [photos.appendingPathComponent("a.png").path, photos.appendingPathComponent("x.jpg/b.jpg").path])
     }
 
+    /// An empty `Infer.infer_imgs` (`-o Infer.infer_imgs=`) is refused, naming the key; it used to
+    /// resolve to the working directory and tag every image under it (`.build/checkouts` included).
+    func testEmptyInferImgsIsRefused() throws {
+        for yaml in ["Infer:\n  infer_imgs: ''\n", "Infer:\n  infer_imgs: ['', x.jpg]\n"] {
+            let cfg = try RunConfig(root: ConfigNode.parse(yaml: yaml, source: "t"))
+            let e = errorText { _ = try Engine(config: cfg, registries: Registries()).inferImages() }
+            XCTAssertTrue(e.hasPrefix("'Infer.infer_imgs") && e.contains("the path is empty"), e)
+        }
+    }
+
+    /// The same for `Global.plugins` (`-o Global.plugins=`): it used to `dlopen` the working directory.
+    func testEmptyPluginPathIsRefused() throws {
+        let cfg = try RunConfig(root: ConfigNode.parse(yaml: "Global:\n  plugins: ''\n", source: "t"))
+        let e = errorText { try cfg.loadPlugins(into: Registries()) }
+        XCTAssertEqual(e, "'Global.plugins': the path is empty; give a plugin library (.so), or leave Global.plugins out")
+    }
+
     /// The same for ImageFolderDataset's class folders (`ram eval` stopped at such a folder).
     func testImageFolderDatasetSkipsFoldersNamedLikeImages() throws {
         let dir = try temporaryFolder(self)

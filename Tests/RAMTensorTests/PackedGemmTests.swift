@@ -194,6 +194,38 @@ final class PackedGemmTests: XCTestCase {
         }
     }
 
+    /// A row of a linear layer's output does not depend on how many rows the product has or on
+    /// the thread count, so `ram infer` prints the same scores at any `Infer.batch_size` and
+    /// `RAMKIT_NUM_THREADS`. The ViT fixture's 197×64·64×64 attention projection (under the old
+    /// 2^20 multiply-add minimum) went to OpenBLAS at batch 1 and to the packed GEMM at batch 3,
+    /// and OpenBLAS's sums change with its thread count: printed scores moved by 1e-5.
+    func testLinearRowsDoNotDependOnBatchOrThreads() throws {
+        try XCTSkipUnless(CPUFeatures.avx2FMA, "needs AVX2 + FMA")
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        let N = 197, C = 64
+        let x3 = Tensor.randn([3 * N, C], seed: 31), w = Tensor.randn([C, C], std: 0.1, seed: 32)
+        let b = Tensor.randn([C], seed: 33)
+        let x1 = Tensor(shape: [N, C], scalars: Array(x3.scalars[0..<(N * C)]))
+        withNoGrad {
+            var outs: [String: [Float]] = [:]
+            for t in [2, 1] {
+                Parallel.threads = t
+                outs["linear, batch 1, \(t) threads"] = linear(x1, weight: w, bias: b).scalars
+                outs["linear, batch 3, \(t) threads"] = Array(linear(x3, weight: w, bias: b).scalars[0..<(N * C)])
+                outs["matmul, batch 1, \(t) threads"] = matmul(x1, w, transposeB: true).scalars
+                outs["matmul, batch 3, \(t) threads"] = Array(matmul(x3, w, transposeB: true).scalars[0..<(N * C)])
+            }
+            for op in ["linear", "matmul"] {
+                let ref = outs["\(op), batch 1, 2 threads"]!
+                for (name, y) in outs where name.hasPrefix(op) {
+                    let differing = zip(ref, y).filter { $0 != $1 }.count
+                    XCTAssertEqual(differing, 0, "\(name): \(differing) of \(ref.count) values differ from batch 1, 2 threads")
+                }
+            }
+        }
+    }
+
     /// The routed entry points (`linear`, `linearGELU`, `linear(adding:)`, `matmul`), large enough
     /// to take the packed GEMM and to be split over two workers, against a double reference.
     func testRoutedLinearAndMatmul() throws {
