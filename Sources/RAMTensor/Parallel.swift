@@ -77,9 +77,24 @@ public enum Parallel {
         let chunks = min(workers, n)
         inParallelRegion = true
         defer { inParallelRegion = false }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        run(chunks, workers: workers) { c in
             let lo = n * c / chunks, hi = n * (c + 1) / chunks
             if lo < hi { body(lo..<hi) }
+        }
+    }
+
+    /// Runs `body(i)` for i in `0..<n` on the calling thread and the pool's threads (CKernels
+    /// `ramk_pool_run`: persistent workers that spin briefly between regions instead of being
+    /// woken for each one, as DispatchQueue.concurrentPerform's are), items handed out
+    /// dynamically. Returns when every call is done.
+    static func run(_ n: Int, workers: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { escaping in
+            var fn = escaping
+            withUnsafeMutablePointer(to: &fn) { p in
+                ramk_pool_run(n, Int32(clamping: workers), { ctx, i in
+                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(i)
+                }, UnsafeMutableRawPointer(p))
+            }
         }
     }
 
@@ -93,22 +108,7 @@ public enum Parallel {
         }
         inParallelRegion = true
         defer { inParallelRegion = false }
-        let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-        counter.initialize(to: 0)
-        defer { counter.deallocate() }
-        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        pthread_mutex_init(lock, nil)
-        defer { pthread_mutex_destroy(lock); lock.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: min(workers, n)) { _ in
-            while true {
-                pthread_mutex_lock(lock)
-                let i = counter.pointee
-                counter.pointee = i + 1
-                pthread_mutex_unlock(lock)
-                if i >= n { break }
-                body(i)
-            }
-        }
+        run(n, workers: workers, body)
     }
 
     /// Runs `body` with OpenBLAS single-threaded (for regions where our own threads call BLAS).
