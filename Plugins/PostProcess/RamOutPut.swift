@@ -52,7 +52,7 @@ public struct RamOutPut: PostProcess {
                 sourceNames: (tags: String, chinese: String, thresholds: String) = ("tag_list", "tag_list_chinese", "ram_class_threshold_path")) throws {
         if let cn = tagListChinese, cn.count != tagList.count {
             throw TagFileError.lengthMismatch(what: "tag_list_chinese", path: sourceNames.chinese,
-                                              expected: tagList.count, found: cn.count)
+                                              expected: tagList.count, found: cn.count, against: sourceNames.tags)
         }
         if tagListChinese == nil, language != .en {
             throw TagFileError.badOption(key: "language", value: language.rawValue,
@@ -62,7 +62,7 @@ public struct RamOutPut: PostProcess {
         if let file = classThresholds {
             if file.count > tagList.count {
                 throw TagFileError.lengthMismatch(what: "ram_class_threshold_path", path: sourceNames.thresholds,
-                                                  expected: tagList.count, found: file.count)
+                                                  expected: tagList.count, found: file.count, against: sourceNames.tags)
             }
             for (i, v) in file.enumerated() { th[i] = v }
         }

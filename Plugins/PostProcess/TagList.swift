@@ -8,7 +8,8 @@ public enum TagFileError: Error, CustomStringConvertible, Equatable {
     /// A line of a threshold file is not a number.
     case badThreshold(path: String, line: Int, text: String)
     /// Two lists that must describe the same classes have different lengths.
-    case lengthMismatch(what: String, path: String, expected: Int, found: Int)
+    /// `against` names the list whose length is expected (the tag list's file), when known.
+    case lengthMismatch(what: String, path: String, expected: Int, found: Int, against: String? = nil)
     /// An option has a value outside what is accepted.
     case badOption(key: String, value: String, expected: String)
 
@@ -18,8 +19,9 @@ public enum TagFileError: Error, CustomStringConvertible, Equatable {
             return "cannot read '\(path)': \(reason)"
         case let .badThreshold(path, line, text):
             return "\(path):\(line): expected a threshold (a number such as 0.68), found '\(text)'"
-        case let .lengthMismatch(what, path, expected, found):
-            return "\(what) '\(path)' has \(found) entries, expected \(expected) (one per tag of the tag list)"
+        case let .lengthMismatch(what, path, expected, found, against):
+            let reference = against.map { "tag_list '\($0)'" } ?? "the tag list"
+            return "\(what) '\(path)' has \(found) entries, expected \(expected) (one per tag of \(reference))"
         case let .badOption(key, value, expected):
             return "\(key): invalid value '\(value)', expected \(expected)"
         }

@@ -222,8 +222,10 @@ public final class Engine {
                     for t in transforms { try t.apply(&s) }
                     samples.append(s)
                 } catch {
-                    failures.append((f, "\(error)"))
-                    report("ram: skipping \(f): \(error)")
+                    let message = "\(error)"
+                    failures.append((f, message))
+                    // Most errors already start with the file's path: do not say it twice.
+                    report("ram: skipping \(message.hasPrefix(f) ? message : "\(f): \(message)")")
                 }
             }
             bar.advance(by: chunk.count)

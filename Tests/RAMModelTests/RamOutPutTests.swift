@@ -48,6 +48,11 @@ final class RamOutPutTests: XCTestCase {
 
     func testBadInputsThrow() throws {
         XCTAssertThrowsError(try RamOutPut(tagList: ["a", "b"], tagListChinese: ["甲"]))
+        // A length mismatch names both files: the one that is off and the tag list it is checked against.
+        XCTAssertThrowsError(try RamOutPut(tagList: ["a", "b"], tagListChinese: ["甲"],
+                                           sourceNames: ("/x/en.txt", "/x/cn.txt", ""))) { e in
+            XCTAssertEqual("\(e)", "tag_list_chinese '/x/cn.txt' has 1 entries, expected 2 (one per tag of tag_list '/x/en.txt')")
+        }
         XCTAssertThrowsError(try RamOutPut(tagList: ["a"], classThresholds: [0.5, 0.5], language: .en))
         XCTAssertThrowsError(try RamOutPut(tagList: ["a"], deleteTagIndex: [3], language: .en))
         XCTAssertThrowsError(try RamOutPut(tagList: ["a"], language: .cn))   // no Chinese list
