@@ -141,7 +141,7 @@ public final class Engine {
             let url = try PathResolver.resolve(p, what: "image or folder (\(key))", baseDirectory: config.baseDirectory,
                                                allowResourceFallback: false)
             var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
+            _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)   // resolve() checked that it exists
             if isDir.boolValue {
                 var found: [String] = []
                 if let e = FileManager.default.enumerator(atPath: url.path) {

@@ -38,7 +38,7 @@ struct RamCommand: ParsableCommand {
             fail(e.description)
         } catch let e as LocalizedError {
             fail(e.errorDescription ?? "\(e)")
-        } catch let e as CustomStringConvertible where !(e is ExitCode) {
+        } catch let e as CustomStringConvertible {   // (ArgumentParser's ExitCode is not CustomStringConvertible: it reaches the last clause)
             fail(e.description)
         } catch {
             exit(withError: error)
