@@ -111,7 +111,7 @@ let package = Package(
                           linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"], .when(platforms: [.linux]))]),
 
         // ---- benchmarks (swift run -c release <name>) ----
-        .executableTarget(name: "bench-tensor", dependencies: ["RAMTensor", "CBLAS", "CKernels"],
+        .executableTarget(name: "bench-tensor", dependencies: ["RAMTensor", "RAMBackbones", "CBLAS", "CKernels"],
                           path: "Benchmarks/bench-tensor", swiftSettings: swiftSettings),
         .executableTarget(name: "bench-image", dependencies: ["RAMImage"],
                           path: "Benchmarks/bench-image", exclude: ["pil_reference.py"], swiftSettings: swiftSettings),

@@ -10,6 +10,7 @@ import CKernels
 import Dispatch
 import Foundation
 import RAMTensor
+import RAMBackbones
 
 // The BLAS thread policy RAMKit runs under (OpenBLAS workers sleep when idle instead of spinning
 // on the cores our kernels use), applied before the first direct cblas call.
@@ -136,23 +137,32 @@ withNoGrad {
     }
 
     // ---- Swin-L stage-1 window attention at 384: 576 windows × 6 heads × 144 tokens × 32 ----
+    // 576 windows = 9 images × the 8×8 windows of the 96×96 stage-1 grid; the shifted blocks'
+    // mask is the model's own (SwinGeometry: 0 / −100, non-zero in 15 of the 64 windows).
     if selected("attention") {
-    let B = 576, H = 6, N = 144, D = 32, nW = 144
+    let B = 576, H = 6, N = 144, D = 32
     let qkv = Tensor.randn([B, N, 3, H, D], seed: 6).permuted([2, 0, 3, 1, 4])   // as Swin's qkv projection
     let q = qkv.select(axis: 0, 0), k = qkv.select(axis: 0, 1), v = qkv.select(axis: 0, 2)
-    let bias = Tensor.randn([H, N, N], seed: 7), mask = Tensor.randn([nW, N, N], seed: 8)
-    let tAtt = time { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot(), bias: bias, mask: mask) }
+    let bias = Tensor.randn([H, N, N], seed: 7)
+    let shiftMask = Tensor(shape: [64, N, N], scalars: SwinGeometry.attentionMask(resolution: 96, window: 12, shift: 6))
+    let nonzero = attentionMaskNonzero(shiftMask)
+    let tAtt = time { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot(), bias: bias, mask: shiftMask, maskNonzero: nonzero) }
     reportCompute("attention 576×6×144×32 (+rel. bias, shift mask)", flops: 4 * Double(B * H * N * N * D), tAtt, target: 60)
     let tAtt0 = time { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot()) }
     reportCompute("  same without bias and mask", flops: 4 * Double(B * H * N * N * D), tAtt0, target: 60)
+    let denseMask = Tensor.randn([64, N, N], seed: 8)
+    let tAttD = time { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot(), bias: bias, mask: denseMask) }
+    reportCompute("  same with a random mask in every window", flops: 4 * Double(B * H * N * N * D), tAttD, target: 60)
     // The shapes one RAM++ Swin-L/384 image really has (batch 1): stage 1 is 64 windows of 6
-    // heads, stage 3 is 4 windows of 24 heads (shift mask with nW = the window count).
-    for (w, h) in [(64, 6), (4, 24)] {
+    // heads, stage 3 is 4 windows of 24 heads (shift mask of the 96×96 and 24×24 grids).
+    for (w, h, r) in [(64, 6, 96), (4, 24, 24)] {
         let qkv1 = Tensor.randn([w, N, 3, h, D], seed: 16).permuted([2, 0, 3, 1, 4])
         let q1 = qkv1.select(axis: 0, 0), k1 = qkv1.select(axis: 0, 1), v1 = qkv1.select(axis: 0, 2)
-        let bias1 = Tensor.randn([h, N, N], seed: 17), mask1 = Tensor.randn([w, N, N], seed: 18)
-        let t = time { _ = attention(q: q1, k: k1, v: v1, scale: 1 / Float(D).squareRoot(), bias: bias1, mask: mask1) }
-        reportCompute("  model shape \(w)×\(h)×144×32 (+bias, mask)", flops: 4 * Double(w * h * N * N * D), t, target: 60)
+        let bias1 = Tensor.randn([h, N, N], seed: 17)
+        let mask1 = Tensor(shape: [w, N, N], scalars: SwinGeometry.attentionMask(resolution: r, window: 12, shift: 6))
+        let nz1 = attentionMaskNonzero(mask1)
+        let t = time { _ = attention(q: q1, k: k1, v: v1, scale: 1 / Float(D).squareRoot(), bias: bias1, mask: mask1, maskNonzero: nz1) }
+        reportCompute("  model shape \(w)×\(h)×144×32 (+bias, shift mask)", flops: 4 * Double(w * h * N * N * D), t, target: 60)
     }
     }
 

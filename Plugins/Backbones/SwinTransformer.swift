@@ -70,8 +70,10 @@ public final class WindowAttention: Module {
     /// - Parameters:
     ///   - x: `[B·nW, N, C]` tokens of each window (N = W²), windows image-major.
     ///   - mask: `[nW, N, N]` additive mask (0 / −100) for shifted windows, or nil.
+    ///   - maskNonzero: `[nW]`, false for the windows whose mask is all zeros (skipped; see
+    ///     `attention`), or nil.
     /// - Returns: `[B·nW, N, C]`.
-    public func forward(_ x: Tensor, mask: Tensor?) -> Tensor {
+    public func forward(_ x: Tensor, mask: Tensor?, maskNonzero: [Bool]? = nil) -> Tensor {
         let b = x.shape[0], n = x.shape[1]
         let headDim = dim / numHeads
         let packed = linear(x, weight: qkv.weight.value, bias: qkv.bias?.value)
@@ -81,7 +83,8 @@ public final class WindowAttention: Module {
         let k = packed.slice(axis: 0, 1..<2).squeezed(axis: 0)
         let v = packed.slice(axis: 0, 2..<3).squeezed(axis: 0)
         let scale = 1 / Float(headDim).squareRoot()
-        let out = attention(q: q, k: k, v: v, scale: scale, bias: relativePositionBias(), mask: mask)
+        let out = attention(q: q, k: k, v: v, scale: scale, bias: relativePositionBias(), mask: mask,
+                            maskNonzero: maskNonzero)
         let merged = out.transposed(1, 2).reshaped([b, n, dim])   // [B_, N, C]
         return linear(merged, weight: proj.weight.value, bias: proj.bias?.value)
     }
@@ -104,6 +107,8 @@ public final class SwinTransformerBlock: Module {
     let reverse: [Int]
     /// `[nW, N, N]` when shifted.
     let attnMask: Tensor?
+    /// Per window of `attnMask`: whether it has any non-zero entry (the others are skipped).
+    let attnMaskNonzero: [Bool]?
     var dropSeed: UInt64
 
     public init(dim: Int, resolution: Int, numHeads: Int, window requestedWindow: Int, oddBlock: Bool,
@@ -123,10 +128,13 @@ public final class SwinTransformerBlock: Module {
         reverse = SwinGeometry.inverse(partition)
         if s > 0 {
             let nW = (resolution / w) * (resolution / w)
-            attnMask = Tensor(shape: [nW, w * w, w * w],
-                              scalars: SwinGeometry.attentionMask(resolution: resolution, window: w, shift: s))
+            let m = Tensor(shape: [nW, w * w, w * w],
+                           scalars: SwinGeometry.attentionMask(resolution: resolution, window: w, shift: s))
+            attnMask = m
+            attnMaskNonzero = attentionMaskNonzero(m)
         } else {
             attnMask = nil
+            attnMaskNonzero = nil
         }
         dropSeed = nextSeed(&seed)
         super.init()
@@ -139,7 +147,7 @@ public final class SwinTransformerBlock: Module {
         // Roll + window partition as one gather (LayerNorm is per token, so it commutes).
         var h = layerNorm(x, weight: norm1.weight.value, bias: norm1.bias.value, eps: eps,
                           gatheringRows: partition)                 // [B, L, C], window order
-        h = attn.forward(h.reshaped([b * (l / n), n, c]), mask: attnMask)
+        h = attn.forward(h.reshaped([b * (l / n), n, c]), mask: attnMask, maskNonzero: attnMaskNonzero)
         let y: Tensor
         if training && dropPathRate > 0 {
             y = x + droppedPath(indexSelect(h.reshaped([b, l, c]), axis: 1, indices: reverse))

@@ -329,7 +329,7 @@ TGT int ramk_attention_f32(const ramk_attention_args *a, long item_begin, long i
     long packed = -1;
     for (long it = item_begin; it < item_end; it++) {
         long blk = it / chunks, ch = it % chunks;
-        long b = blk / H, h = blk % H;
+        long b = blk / a->H, h = blk % a->H;
         if (blk != packed) {
             const float *kb = a->k + b * a->k_sb + h * a->k_sh;
             const float *vb = a->v + b * a->v_sb + h * a->v_sh;
@@ -347,9 +347,10 @@ TGT int ramk_attention_f32(const ramk_attention_args *a, long item_begin, long i
         pf_init(&pf, a, it + 1);
         const float *qb = a->q + b * a->q_sb + h * a->q_sh;
         const float *bb = a->bias ? a->bias + h * Nq * Nk : 0;
-        const float *mb = a->mask ? a->mask + (b % a->M) * Nq * Nk : 0;
+        const float *mb = a->mask && (!a->mask_nonzero || a->mask_nonzero[b % a->M])
+            ? a->mask + (b % a->M) * Nq * Nk : 0;
         float *ob = a->out + b * Nq * H * Dv + h * Dv;
-        int flags = (a->bias ? F_BIAS : 0) | (a->mask ? F_MASK : 0) | ((a->key_padding || Nk % 8) ? F_COL : 0);
+        int flags = (bb ? F_BIAS : 0) | (mb ? F_MASK : 0) | ((a->key_padding || Nk % 8) ? F_COL : 0);
         switch (flags) {
             DISPATCH_FLAGS(0) DISPATCH_FLAGS(1) DISPATCH_FLAGS(2) DISPATCH_FLAGS(3)
             DISPATCH_FLAGS(4) DISPATCH_FLAGS(5) DISPATCH_FLAGS(6) DISPATCH_FLAGS(7)

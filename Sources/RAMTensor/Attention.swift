@@ -13,6 +13,11 @@ import CKernels
 ///   - mask: `[M, Nq, Nk]` additive, `B % M == 0`; batch entry b uses `mask[b % M]` (Swin's
 ///     shifted-window mask with b = image · nW + window, M = nW), or nil.
 ///   - keyPadding: `[B, Nk]` additive (0 or a large negative), or nil (BERT attention masks).
+///   - maskNonzero: `[M]` or nil. `maskNonzero[m] == false` promises that `mask[m]` is all
+///     zeros; the no-tape kernel then skips reading and adding it (Swin's shift mask is zero in
+///     every window but the last row and column of the window grid: 49 of 64 at stage 1).
+///     Compute it with `attentionMaskNonzero(_:)`. nil: every window is added. The result does
+///     not depend on it (adding +0 changes no score); debug builds check the promise.
 /// - Returns: `[B, H, Nq, Dv]`, a view of a `[B, Nq, H, Dv]` buffer, so that
 ///   `.transposed(1, 2).reshaped([B, Nq, H·Dv])` costs nothing.
 ///
@@ -24,7 +29,7 @@ import CKernels
 /// at a time. With the tape it is
 /// the composition matmul → add → softmax → matmul (saves q, k, v and the probabilities).
 public func attention(q: Tensor, k: Tensor, v: Tensor, scale: Float, bias: Tensor? = nil,
-                      mask: Tensor? = nil, keyPadding: Tensor? = nil) -> Tensor {
+                      mask: Tensor? = nil, keyPadding: Tensor? = nil, maskNonzero: [Bool]? = nil) -> Tensor {
     precondition(q.rank == 4 && k.rank == 4 && v.rank == 4, "attention: q \(q.shape), k \(k.shape), v \(v.shape) must be [B, H, N, D]")
     let B = q.shape[0], H = q.shape[1], Nq = q.shape[2], D = q.shape[3]
     let Nk = k.shape[2], Dv = v.shape[3]
@@ -34,6 +39,11 @@ public func attention(q: Tensor, k: Tensor, v: Tensor, scale: Float, bias: Tenso
     if let m = mask { precondition(m.rank == 3 && m.shape[0] > 0 && B % m.shape[0] == 0 && m.shape[1] == Nq && m.shape[2] == Nk,
                                    "attention: mask \(m.shape), expected [M, \(Nq), \(Nk)] with \(B) % M == 0") }
     if let kp = keyPadding { precondition(kp.shape == [B, Nk], "attention: keyPadding \(kp.shape), expected [\(B), \(Nk)]") }
+    if let nz = maskNonzero {
+        precondition(mask != nil && nz.count == mask!.shape[0],
+                     "attention: maskNonzero has \(nz.count) flags, expected one per mask window (\(mask?.shape[0] ?? 0))")
+        assert(nz == attentionMaskNonzero(mask!), "attention: maskNonzero marks a window with non-zero entries as zero")
+    }
 
     let anyGrad = needsGrad(q, k, v) || [bias, mask, keyPadding].contains { $0.map { needsGrad($0) } ?? false }
     if anyGrad {
@@ -46,11 +56,22 @@ public func attention(q: Tensor, k: Tensor, v: Tensor, scale: Float, bias: Tenso
         if let kp = keyPadding { s = s + kp.reshaped([B, 1, 1, Nk]) }
         return matmul(softmax(s, axis: -1), v)
     }
-    return attentionKernel(q, k, v, scale, bias, mask, keyPadding)
+    return attentionKernel(q, k, v, scale, bias, mask, keyPadding, maskNonzero: maskNonzero)
+}
+
+/// For a `[M, Nq, Nk]` additive mask: whether each window `mask[m]` has a non-zero entry
+/// (the `maskNonzero` argument of `attention`). Reads the whole mask once.
+public func attentionMaskNonzero(_ mask: Tensor) -> [Bool] {
+    precondition(mask.rank == 3, "attentionMaskNonzero: mask \(mask.shape), expected [M, Nq, Nk]")
+    let m = mask.contiguous()
+    let M = m.shape[0], n = m.shape[1] * m.shape[2]
+    let p = m.ptr
+    return (0..<M).map { w in !UnsafeBufferPointer(start: p + w * n, count: n).allSatisfy { $0 == 0 } }
 }
 
 func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
-                     _ bias: Tensor?, _ mask: Tensor?, _ keyPadding: Tensor?, allowAVX2: Bool = true) -> Tensor {
+                     _ bias: Tensor?, _ mask: Tensor?, _ keyPadding: Tensor?, maskNonzero: [Bool]? = nil,
+                     allowAVX2: Bool = true) -> Tensor {
     let B = q0.shape[0], H = q0.shape[1], Nq = q0.shape[2], D = q0.shape[3]
     let Nk = k0.shape[2], Dv = v0.shape[3]
     var q = q0, k = k0, v = v0
@@ -66,7 +87,7 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
     let bc = bias?.contiguous(), mc = mask?.contiguous(), kc = keyPadding?.contiguous()
     if allowAVX2 && CPUFeatures.avx2FMA && Dv % 8 == 0 && Dv > 0 && Nk > 0 && Nq > 0 && D > 0 && B * H > 0
         && q.strides[3] == 1 && k.strides[3] == 1 && v.strides[3] == 1 {
-        return attentionAVX2(q, k, v, scale, bc, mc, kc)
+        return attentionAVX2(q, k, v, scale, bc, mc, kc, maskNonzero: maskNonzero)
     }
     let M = mc?.shape[0] ?? 1
     // Output buffer laid out [B, Nq, H, Dv]; returned as a [B, H, Nq, Dv] view.
@@ -170,7 +191,8 @@ func attentionKernel(_ q0: Tensor, _ k0: Tensor, _ v0: Tensor, _ scale: Float,
 /// it is larger than the last-level cache (Swin-L stage 1 at 384: 64 MB) and would only evict
 /// its readers' data otherwise.
 func attentionAVX2(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ scale: Float,
-                   _ bias: Tensor?, _ mask: Tensor?, _ keyPadding: Tensor?, streamOutput: Bool? = nil) -> Tensor {
+                   _ bias: Tensor?, _ mask: Tensor?, _ keyPadding: Tensor?, maskNonzero: [Bool]? = nil,
+                   streamOutput: Bool? = nil) -> Tensor {
     let B = q.shape[0], H = q.shape[1], Nq = q.shape[2], D = q.shape[3]
     let Nk = k.shape[2], Dv = v.shape[3]
     let buf = Tensor(uninitialized: [B, Nq, H, Dv])
@@ -197,9 +219,13 @@ func attentionAVX2(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ scale: Float,
     args.out = buf.storage.pointer
     args.row_chunks = rowChunks
     args.stream_out = (streamOutput ?? (B * Nq * H * Dv * 4 > 32 << 20)) ? 1 : 0
-    let a = args
+    let flags: [UInt8]? = maskNonzero.map { $0.map { $0 ? 1 : 0 } }
     let run = { (lo: Int, hi: Int) in
-        let rc = withUnsafePointer(to: a) { ramk_attention_f32($0, lo, hi) }
+        var a = args
+        let rc = flags.withOptionalBuffer { nz in
+            a.mask_nonzero = nz
+            return withUnsafePointer(to: a) { ramk_attention_f32($0, lo, hi) }
+        }
         precondition(rc == 0, "attention: out of memory for the kernel's scratch")
     }
     withExtendedLifetime((q, k, v, bias, mask, keyPadding)) {
@@ -213,4 +239,14 @@ func attentionAVX2(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ scale: Float,
         }
     }
     return buf.permuted([0, 2, 1, 3])
+}
+
+private extension Optional where Wrapped == [UInt8] {
+    /// Calls `body` with a pointer to the bytes, or nil.
+    func withOptionalBuffer<R>(_ body: (UnsafePointer<UInt8>?) -> R) -> R {
+        switch self {
+        case .some(let bytes): return bytes.withUnsafeBufferPointer { body($0.baseAddress) }
+        case .none: return body(nil)
+        }
+    }
 }

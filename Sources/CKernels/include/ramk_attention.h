@@ -31,6 +31,10 @@ typedef struct {
     /// 1: write out with non-temporal stores (outputs much larger than the last-level cache;
     /// out must be 32-byte aligned), 0: ordinary stores.
     int stream_out;
+    /// NULL, or M flags: mask_nonzero[m] == 0 promises that mask[m] is all zeros, and the
+    /// kernel then skips it (Swin's shift mask is zero in all windows but the last row and
+    /// column of the window grid).
+    const unsigned char *mask_nonzero;
 } ramk_attention_args;
 
 /// Computes work items [item_begin, item_end) (see row_chunks). Returns 0, or -1 when the
