@@ -236,10 +236,12 @@ TGT INL void block_rows(int flags, const ramk_attention_args *a, const float *qb
     const long Nk = a->Nk, D = a->D, Dv = a->Dv, ldo = a->H * a->Dv;
     const float scale = a->scale;
     const long group = 6 * tiles;
+    // The next item's rows are prefetched a few lines after each score tile: spread over the
+    // FMA work (a burst of ~150 per row group measured 4-14 % slower at the Swin-L stage-1
+    // shape: the prefetches beyond the miss buffers' capacity are dropped).
     long total = (i1 - i0) * pf->lines[0] + Nk * (pf->lines[1] + pf->lines[2]);
-    long per_group = total / ((i1 - i0 + group - 1) / group) + 1;
+    long per_tile = total / (((i1 - i0 + 5) / 6) * ((Nkp + 15) / 16)) + 1;
     for (long i = i0; i < i1; i += group) {
-        pf_step(pf, per_group);
         long n_rows = i1 - i < group ? i1 - i : group;
         long nt = (n_rows + 5) / 6;
         // The next group's bias / mask rows (contiguous) and output rows (for writing).
@@ -271,11 +273,15 @@ TGT INL void block_rows(int flags, const ramk_attention_args *a, const float *qb
         }
         long j0 = 0;
         for (; j0 + 16 <= Nkp; j0 += 16)
-            for (long t = 0; t < nt; t++)
+            for (long t = 0; t < nt; t++) {
                 score_tile(flags, 2, q[t], KP + j0 * D, 16, D, scale, bi[t], mk[t], col, j0, Nk, S + t * 6 * Nkp, Nkp, mx[t]);
+                pf_step(pf, per_tile);
+            }
         if (j0 < Nkp)
-            for (long t = 0; t < nt; t++)
+            for (long t = 0; t < nt; t++) {
                 score_tile(flags, 1, q[t], KP + j0 * D, 8, D, scale, bi[t], mk[t], col, j0, Nk, S + t * 6 * Nkp, Nkp, mx[t]);
+                pf_step(pf, per_tile);
+            }
         // exp(S − rowmax) in place and 1/Σ, row by row, two sums per row: the loop-carried
         // state stays at 3 registers, so the exp constants stay in registers (a broadcast from
         // memory costs an FP pipe slot on Zen 3).
