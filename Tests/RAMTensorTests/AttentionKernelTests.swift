@@ -143,7 +143,7 @@ final class AttentionKernelTests: XCTestCase {
             XCTAssertEqual(full, skipped)
             // And the skip really happens: flags that (wrongly) mark window 0 as zero change
             // the result of the batch entries that use it — checked on the C kernel directly, as
-            // `attention` asserts the promise in debug builds.
+            // `attention` stops on a broken promise in debug builds.
             if CPUFeatures.avx2FMA {
                 let wrong = attentionAVX2(q, k, v, s, bias, mask, nil, maskNonzero: [false, false, true, false])
                     .contiguous().scalars
