@@ -213,15 +213,22 @@ if selected("gemm") && CPUFeatures.avx2FMA {
     print(String(format: "FMA throughput ceiling (C loop, best of %d): 1 thread %.1f GFLOP/s, %d threads %.1f GFLOP/s",
                  max(repeats, 5), fma1, Parallel.threads, fmaN))
     print("GEMM y = x·Wᵀ, best of \(max(repeats, 5)):   (GFLOP/s; % of the \(Parallel.threads)-thread FMA ceiling / of the sgemm \(P)^3 peak)")
-    let shapes: [(String, Int, Int, Int)] = [
-        ("stage1 qkv", 9216, 576, 192), ("stage1 proj", 9216, 192, 192), ("stage1 fc1", 9216, 768, 192),
-        ("stage1 fc2", 9216, 192, 768), ("stage2 qkv", 2304, 1152, 384), ("stage2 fc1", 2304, 1536, 384),
-        ("stage2 fc2", 2304, 384, 1536), ("stage3 qkv", 576, 2304, 768), ("stage3 proj", 576, 768, 768),
-        ("stage3 fc1", 576, 3072, 768), ("stage3 fc2", 576, 768, 3072), ("stage4 qkv", 144, 4608, 1536),
-        ("stage4 fc2", 144, 1536, 6144), ("merge 2->3", 576, 768, 1536), ("head q/out", 4585, 768, 768),
-        ("head fc1", 4585, 3072, 768), ("head fc2", 4585, 768, 3072), ("head k/v", 145, 768, 512),
+    // (name, m, n, k, times per RAM++ Swin-L/384 image): every Linear of the model at batch 1.
+    let shapes: [(String, Int, Int, Int, Int)] = [
+        ("patch embed", 9216, 192, 48, 1),
+        ("stage1 qkv", 9216, 576, 192, 2), ("stage1 proj", 9216, 192, 192, 2), ("stage1 fc1", 9216, 768, 192, 2),
+        ("stage1 fc2", 9216, 192, 768, 2), ("merge 1->2", 2304, 384, 768, 1),
+        ("stage2 qkv", 2304, 1152, 384, 2), ("stage2 proj", 2304, 384, 384, 2), ("stage2 fc1", 2304, 1536, 384, 2),
+        ("stage2 fc2", 2304, 384, 1536, 2), ("merge 2->3", 576, 768, 1536, 1),
+        ("stage3 qkv", 576, 2304, 768, 18), ("stage3 proj", 576, 768, 768, 18),
+        ("stage3 fc1", 576, 3072, 768, 18), ("stage3 fc2", 576, 768, 3072, 18), ("merge 3->4", 144, 1536, 3072, 1),
+        ("stage4 qkv", 144, 4608, 1536, 2), ("stage4 proj", 144, 1536, 1536, 2), ("stage4 fc1", 144, 6144, 1536, 2),
+        ("stage4 fc2", 144, 1536, 6144, 2), ("image_proj", 145, 512, 1536, 1), ("wordvec_proj", 4585, 768, 512, 1),
+        ("head q/out", 4585, 768, 768, 4), ("head fc1", 4585, 3072, 768, 2), ("head fc2", 4585, 768, 3072, 2),
+        ("head k/v", 145, 768, 512, 4),
     ]
-    for (name, m, n, k) in shapes {
+    var perImageOurs = 0.0, perImageBlas = 0.0, perImageFlops = 0.0
+    for (name, m, n, k, count) in shapes {
         let x = Tensor.randn([m, k], seed: 21), w = Tensor.randn([n, k], std: 0.05, seed: 22)
         let cb = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
         let co = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
@@ -248,12 +255,18 @@ if selected("gemm") && CPUFeatures.avx2FMA {
                 for i in 0..<(m * n) { maxDiff = max(maxDiff, abs(cb[i] - co[i])) }
                 let fl = 2 * Double(m) * Double(n) * Double(k)
                 let gb = fl / tb / 1e9, go = fl / to / 1e9
+                perImageOurs += Double(count) * to; perImageBlas += Double(count) * tb; perImageFlops += Double(count) * fl
                 print(pad(String(format: "  %@ %d×%d·%d", name, m, k, n), 36)
                       + String(format: "cblas %6.1f (%3.0f%% / %3.0f%%)   ours %6.1f (%3.0f%% / %3.0f%%)   ours/cblas %.2f   max|Δ| %.1e",
                                gb, 100 * gb / fmaN, 100 * gb / peak, go, 100 * go / fmaN, 100 * go / peak, go / gb, maxDiff))
             }
         }
     }
+    // The Linears of one image, each shape's best time × its count: a lower bound for the
+    // model's GEMM time (operands warm, no other work in between).
+    print(String(format: "  per RAM++ Swin-L/384 image (%.1f GFLOP in Linears): ours %.0f ms (%.1f GFLOP/s = %.0f%% of the FMA ceiling), cblas %.0f ms",
+                 perImageFlops / 1e9, perImageOurs * 1e3, perImageFlops / perImageOurs / 1e9,
+                 100 * perImageFlops / perImageOurs / 1e9 / fmaN, perImageBlas * 1e3))
 }
 print("")
 print(String(format: "peak RSS (VmHWM): %.0f MiB; load average at end: %@", peakRSSMiB(), loadAverage()))
