@@ -228,7 +228,9 @@ func attentionAVX2(_ q: Tensor, _ k: Tensor, _ v: Tensor, _ scale: Float,
     args.out = buf.storage.pointer
     args.row_chunks = rowChunks
     args.stream_out = (streamOutput ?? (B * Nq * H * Dv * 4 > 32 << 20)) ? 1 : 0
-    let flags: [UInt8]? = maskNonzero.map { $0.map { $0 ? 1 : 0 } }
+    // One flag per mask window, or none (checked here too: release builds drop preconditions,
+    // and the kernel indexes the flags by window).
+    let flags: [UInt8]? = maskNonzero.flatMap { $0.count == args.M && args.mask != nil ? $0.map { $0 ? 1 : 0 } : nil }
     let run = { (lo: Int, hi: Int) in
         var a = args
         let rc = flags.withOptionalBuffer { nz in
