@@ -343,7 +343,7 @@ TGT int ramk_attention_f32(const ramk_attention_args *a, long item_begin, long i
     long packed = -1;
     for (long it = item_begin; it < item_end; it++) {
         long blk = it / chunks, ch = it % chunks;
-        long b = blk / a->H, h = blk % a->H;
+        long b = blk / H, h = blk % H;
         if (blk != packed) {
             const float *kb = a->k + b * a->k_sb + h * a->k_sh;
             const float *vb = a->v + b * a->v_sb + h * a->v_sh;
