@@ -18,7 +18,7 @@ public enum TagFileError: Error, CustomStringConvertible, Equatable {
         case let .unreadable(path, reason):
             return "cannot read '\(path)': \(reason)"
         case let .badThreshold(path, line, text):
-            return "\(path):\(line): expected a threshold (a number such as 0.68), found '\(text)'"
+            return "\(path):\(line): expected a score threshold in [0, 1] (a number such as 0.68), found '\(text)'"
         case let .lengthMismatch(what, path, expected, found, against):
             let reference = against.map { "tag_list '\($0)'" } ?? "the tag list"
             return "\(what) '\(path)' has \(found) entries, expected \(expected) (one per tag of \(reference))"
@@ -84,7 +84,9 @@ public enum TagList {
         values.reserveCapacity(lines.count)
         for (n, line) in lines.enumerated() {
             let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard let v = Double(t), v.isFinite else {
+            // Scores are sigmoid outputs in (0, 1): 1 disables a tag (the shipped file does), 0 lets
+            // it always pass; anything outside [0, 1] is a mistake in the file.
+            guard let v = Double(t), v.isFinite, v >= 0, v <= 1 else {
                 throw TagFileError.badThreshold(path: url.path, line: n + 1, text: line)
             }
             values.append(Float(v))

@@ -127,6 +127,18 @@ public struct RAMArchPlan {
                                               message: "'\(url.path)' has \(zh.count) tags, tag_list has \(tags.count)")
             }
         }
+        if let th = o.ram_class_threshold_path, !th.isEmpty {
+            let url = try config.resolvePath(th)
+            let values = try TagList.loadThresholds(url)
+            if values.count > tags.count {
+                throw RAMModelError.badConfig(key: "\(config.path).ram_class_threshold_path",
+                                              message: "'\(url.path)' has \(values.count) thresholds, tag_list has \(tags.count) tags")
+            }
+        }
+        guard o.threshold.isFinite, o.threshold >= 0, o.threshold <= 1 else {
+            throw RAMModelError.badConfig(key: "\(config.path).threshold",
+                                          message: "\(o.threshold) is not a score threshold in [0, 1]")
+        }
         for i in o.delete_tag_index where i < 0 || i >= tags.count {
             throw RAMModelError.badConfig(key: "\(config.path).delete_tag_index", message: "\(i) is not a class index in 0..<\(tags.count)")
         }

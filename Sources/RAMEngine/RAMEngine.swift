@@ -127,6 +127,9 @@ public final class Engine {
         case let .list(l): items = l
         default: items = [node]
         }
+        if items.isEmpty {
+            throw ConfigError.invalidValue(path: "Infer.infer_imgs", message: "the list is empty; give an image file, a folder, or a list of them")
+        }
         var files: [String] = []
         for (i, item) in items.enumerated() {
             let key = items.count > 1 ? "Infer.infer_imgs.\(i)" : "Infer.infer_imgs"
@@ -274,7 +277,24 @@ public final class Engine {
     }
 
     static func pyString(_ s: String) -> String {
-        "'" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+        // As Python 3's repr(str): single quotes unless the text has ' and no ", then double;
+        // backslash, the chosen quote and control characters escaped (one record stays one line).
+        let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
+        var out = String(quote)
+        for u in s.unicodeScalars {
+            switch u {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if Character(u) == quote { out += "\\" + String(quote) }
+                else if u.value < 0x20 || u.value == 0x7f { out += String(format: "\\x%02x", u.value) }
+                else { out.unicodeScalars.append(u) }
+            }
+        }
+        out.append(quote)
+        return out
     }
 
     /// A JSON string literal (the same escaping as the safetensors header writer).

@@ -1,7 +1,7 @@
 import Foundation
 import RAMCore
 import RAMDefaultPlugins
-import RAMEngine
+@testable import RAMEngine
 import RAMPostProcess
 import RAMTensor
 import XCTest
@@ -120,6 +120,23 @@ final class CLIBehaviourTests: XCTestCase, RamProcessTesting {
             let e = errorText { _ = try Engine(config: cfg, registries: Registries()).inferImages() }
             XCTAssertTrue(e.hasPrefix("'Infer.infer_imgs") && e.contains("the path is empty"), e)
         }
+    }
+
+    /// An empty list (`-o "Infer.infer_imgs=[]"`) is refused too: it used to load the model, tag
+    /// nothing and exit 0 (QA).
+    func testEmptyInferImgsListIsRefused() throws {
+        let cfg = try RunConfig(root: ConfigNode.parse(yaml: "Infer:\n  infer_imgs: []\n", source: "t"))
+        let e = errorText { _ = try Engine(config: cfg, registries: Registries()).inferImages() }
+        XCTAssertEqual(e, "'Infer.infer_imgs': the list is empty; give an image file, a folder, or a list of them")
+    }
+
+    /// PaddleClas-style text output quotes as Python's repr does (QA: `language: all` put
+    /// backslashes before every quote, and a newline in a file name split the record).
+    func testTextOutputQuotesLikePython() {
+        XCTAssertEqual(Engine.pyString("a | b"), "'a | b'")
+        XCTAssertEqual(Engine.pyString("en : ['a'], cn: ['甲']"), "\"en : ['a'], cn: ['甲']\"")
+        XCTAssertEqual(Engine.pyString("it's \"x\""), "'it\\'s \"x\"'")
+        XCTAssertEqual(Engine.pyString("back\\slash\nnew\tline\u{1}"), "'back\\\\slash\\nnew\\tline\\x01'")
     }
 
     /// The same for `Global.plugins` (`-o Global.plugins=`): it used to `dlopen` the working directory.

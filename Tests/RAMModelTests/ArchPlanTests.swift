@@ -70,5 +70,18 @@ final class ArchPlanTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("swin_b, swin_l, base, large"), "\(e)")
         }
         XCTAssertThrowsError(try archPlan(file: file, overrides: [("vision_config", .map([(key: "depths", value: .string("many"))]))]))
+        // Threshold options are checked here as the docs say (QA: Arch.threshold=1.5 was accepted).
+        for t in [1.5, -3.0] {
+            XCTAssertThrowsError(try archPlan(file: file, overrides: [("threshold", .double(t))])) { e in
+                XCTAssertTrue("\(e)".contains("Arch.threshold") && "\(e)".contains("not a score threshold in [0, 1]"), "\(e)")
+            }
+        }
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("th-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: bad) }
+        try "0.5\n1.7\n".write(to: bad, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try archPlan(file: file, overrides: [("ram_class_threshold_path", .string(bad.path))])) { e in
+            XCTAssertTrue("\(e)".contains("\(bad.path):2"), "\(e)")
+        }
+        XCTAssertNoThrow(try archPlan(file: file, overrides: [("threshold", .double(0.7))]))
     }
 }

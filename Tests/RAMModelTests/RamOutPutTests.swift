@@ -83,6 +83,22 @@ final class RamOutPutTests: XCTestCase {
         }
     }
 
+    /// Thresholds are scores in [0, 1]: a file line outside that range is refused with its line
+    /// (QA: 1.7 and -1 were accepted; 1, which disables a tag as the shipped file does, is fine).
+    func testThresholdFileValuesOutsideZeroOneAreRefused() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("th-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try "0.5\n1\n0\n".write(to: url, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try TagList.loadThresholds(url), [0.5, 1, 0])
+        for bad in ["1.7", "-1", "inf"] {
+            try "0.5\n\(bad)\n".write(to: url, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try TagList.loadThresholds(url)) { error in
+                XCTAssertEqual(error as? TagFileError, .badThreshold(path: url.path, line: 2, text: bad))
+                XCTAssertEqual("\(error)", "\(url.path):2: expected a score threshold in [0, 1] (a number such as 0.68), found '\(bad)'")
+            }
+        }
+    }
+
     func testProcessReadsTensorLogits() throws {
         let pp = try RamOutPut(tagList: ["a", "b"], threshold: 0.5, language: .en)
         // image 0: logits [2, -3]; image 1: [-2, 4].
