@@ -159,7 +159,7 @@ struct Unpickler {
         @inline(__always) func need(_ k: Int) throws {
             if k < 0 { throw err("negative length \(k)", at: pos) }
             if k > n - pos {
-                throw CheckpointError(.truncated, file: file, "\(context) ends early: needed \(k) more bytes at byte \(pos) of \(n)")
+                throw CheckpointError(.truncated, file: file, "\(context) ends early: needed \(k) more bytes at byte \(pos) of \(n) (the file is truncated: an incomplete download or copy?)")
             }
         }
         func u8() throws -> Int { try need(1); let v = Int(base.load(fromByteOffset: pos, as: UInt8.self)); pos += 1; return v }
@@ -176,7 +176,7 @@ struct Unpickler {
         func line() throws -> String {
             var e = pos
             while e < n && base.load(fromByteOffset: e, as: UInt8.self) != 10 { e += 1 }
-            guard e < n else { throw CheckpointError(.truncated, file: file, "\(context) ends inside a text line at byte \(pos)") }
+            guard e < n else { throw CheckpointError(.truncated, file: file, "\(context) ends inside a text line at byte \(pos) (the file is truncated: an incomplete download or copy?)") }
             let s = String(decoding: UnsafeRawBufferPointer(start: base + pos, count: e - pos), as: UTF8.self)
             pos = e + 1
             return s

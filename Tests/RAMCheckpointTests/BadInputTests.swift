@@ -148,7 +148,7 @@ final class BadInputTests: XCTestCase {
     func testTruncatedPickle() throws {
         let pk = statePickle(name: "w", numel: 4, shape: [4])
         expect(try zip([("archive/data.pkl", Array(pk.prefix(40))), ("archive/data/0", [UInt8](repeating: 0, count: 16))], "cutpkl.pth"),
-               .truncated, mentions: ["archive/data.pkl"])
+               .truncated, mentions: ["archive/data.pkl", "truncated"])
     }
 
     func testLegacyTorchFormatGetsConversionAdvice() throws {
