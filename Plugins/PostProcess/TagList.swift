@@ -76,7 +76,8 @@ public enum TagList {
     /// Reads a per-class threshold file: one number a line, in class-index order, surrounding
     /// whitespace ignored (the reference applies `float(s.strip())` to each line). Blank lines
     /// at the end of the file are ignored.
-    /// - Throws: `TagFileError.unreadable`, or `.badThreshold` naming the file and line.
+    /// - Throws: `TagFileError.unreadable`, or `.badThreshold` naming the file and line of a value
+    ///   that is not a number in [0, 1] (scores are sigmoid outputs).
     public static func loadThresholds(_ url: URL) throws -> [Float] {
         var lines = splitLines(try readText(url))
         while let last = lines.last, last.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { lines.removeLast() }
