@@ -25,11 +25,11 @@
 #ifndef NC
 #define NC 1024     // packed B block KC×NC = 1 MiB; C block MC×NC = 384 KiB (fits L2 with A)
 #endif
-// MC / NC measured on this 2-core Zen 3 VM (the model's 23 GEMM shapes weighted by their count
-// per image, variants interleaved in one process): NC 1024 / MC 96 was 2–6 % faster than
-// NC 3072 / MC 144 with 2 threads and ~6 % with 1; KC 128–512 and MC 72–192 at NC 3072 were
-// within the noise. A smaller NC keeps each MC×NC block of C in L2 across the K slices,
-// which on this VM's shared L3 matters more than re-packing A once per NC block.
+// MC / NC measured on this 2-core Zen 3 VM with Benchmarks/kernel-ab (the model's GEMM shapes
+// weighted by their count per image, variants interleaved in one process): NC 1024 / MC 96
+// against NC 3072 / MC 144 was 2–6 % faster in the first series, −5 % to +3 % in later ones
+// (1 thread: +3–6 %) — on average a little faster, and 2 MiB less packing scratch per thread.
+// KC 128–512 and MC 72–192 at NC 3072 were within the noise.
 
 #define AVX2 __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline, target("avx2,fma")))
