@@ -238,8 +238,8 @@ TGT INL void block_rows(int flags, const ramk_attention_args *a, const float *qb
     const float scale = a->scale;
     const long group = 6 * tiles;
     // The next item's rows are prefetched a few lines after each score tile: spread over the
-    // FMA work (a burst of ~150 per row group measured 4-14 % slower at the Swin-L stage-1
-    // shape: the prefetches beyond the miss buffers' capacity are dropped).
+    // FMA work (a burst of ~150 per row group was 4-14 % slower at the Swin-L stage-1 shape in
+    // an interleaved series: prefetches beyond what the miss buffers hold are dropped).
     long total = (i1 - i0) * pf->lines[0] + Nk * (pf->lines[1] + pf->lines[2]);
     long per_tile = total / (((i1 - i0 + 5) / 6) * ((Nkp + 15) / 16)) + 1;
     for (long i = i0; i < i1; i += group) {
@@ -247,8 +247,9 @@ TGT INL void block_rows(int flags, const ramk_attention_args *a, const float *qb
         long nt = (n_rows + 5) / 6;
         // The group's query rows, copied to contiguous memory first: they are strided rows of
         // the qkv projection, often not in cache, and read here (loads that can all be in
-        // flight) they do not stall the score tiles' FMA loop (measured 5-17 % faster on the
-        // Swin-L stage-1 shape at full size; the same when the rows are already in cache).
+        // flight) they do not stall the score tiles' FMA loop (Swin-L stage-1 shape at full
+        // size, interleaved series: 0-17 % faster, never slower beyond the noise; the same
+        // when the rows are already in cache).
         for (long r = 0; r < n_rows; r++) memcpy(QP + r * D, qb + (i + r) * a->q_sr, (size_t)D * sizeof(float));
         // The next group's bias / mask rows (contiguous) and output rows (for writing).
         if (i + group < i1) {
