@@ -102,7 +102,7 @@ let package = Package(
 
         // ---- the executable ----
         .executableTarget(name: "ram",
-                          dependencies: ["RAMEngine", "RAMDefaultPlugins",
+                          dependencies: ["RAMEngine", "RAMDefaultPlugins", "RAMTensor",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
                           path: "Sources/ram", swiftSettings: swiftSettings,

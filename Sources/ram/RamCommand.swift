@@ -4,6 +4,7 @@ import Logging
 import RAMCore
 import RAMDefaultPlugins
 import RAMEngine
+import RAMTensor
 
 /// `ram train | eval | infer | export | predict | list`.
 struct RamCommand: ParsableCommand {
@@ -77,6 +78,9 @@ struct ConfigOptions: ParsableArguments {
             throw ConfigError.invalidValue(path: "--log-level", message: "expected trace, debug, info, notice, warning, error or critical, got '\(logLevel)'")
         }
         bootstrapLogging(logLevel)
+        if let v = ProcessInfo.processInfo.environment["RAMKIT_NUM_THREADS"], (Int(v) ?? 0) <= 0 {
+            Logger(label: "ram").warning("RAMKIT_NUM_THREADS='\(v)' is not a positive integer and is ignored; using \(Parallel.threads) threads")
+        }
         let cfg = try RunConfig.load(path: config, overrides: overrides)
         if printConfig {
             print(cfg.yamlText(), terminator: "")

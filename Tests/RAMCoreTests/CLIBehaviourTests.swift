@@ -139,6 +139,19 @@ final class CLIBehaviourTests: XCTestCase, RamProcessTesting {
         XCTAssertEqual(Engine.pyString("back\\slash\nnew\tline\u{1}"), "'back\\\\slash\\nnew\\tline\\x01'")
     }
 
+    /// A `RAMKIT_NUM_THREADS` that is not a positive integer is ignored, and said so (QA: silently).
+    func testInvalidThreadCountIsWarnedAbout() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        for bad in ["abc", "0", "-1"] {
+            let (code, _, err) = try run(["infer", "-c", cfg.path, "--print-config"], environment: ["RAMKIT_NUM_THREADS": bad])
+            XCTAssertEqual(code, 0)
+            XCTAssertTrue(err.contains("RAMKIT_NUM_THREADS='\(bad)' is not a positive integer and is ignored; using "), err)
+        }
+        let (_, _, err) = try run(["infer", "-c", cfg.path, "--print-config"], environment: ["RAMKIT_NUM_THREADS": "1"])
+        XCTAssertFalse(err.contains("RAMKIT_NUM_THREADS"), err)
+    }
+
     /// The same for `Global.plugins` (`-o Global.plugins=`): it used to `dlopen` the working directory.
     func testEmptyPluginPathIsRefused() throws {
         let cfg = try RunConfig(root: ConfigNode.parse(yaml: "Global:\n  plugins: ''\n", source: "t"))

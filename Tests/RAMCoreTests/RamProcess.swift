@@ -14,12 +14,16 @@ extension RamProcessTesting {
         throw XCTSkip("no ram executable")
     }
 
-    /// Runs `ram args...` in `cwd`; returns (exit code, stdout, stderr).
-    func run(_ args: [String], cwd: URL? = nil) throws -> (Int32, String, String) {
+    /// Runs `ram args...` in `cwd`, with `environment` added to this process's; returns (exit
+    /// code, stdout, stderr).
+    func run(_ args: [String], cwd: URL? = nil, environment: [String: String] = [:]) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = try ramBinary()
         p.arguments = args
         if let cwd { p.currentDirectoryURL = cwd }
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
