@@ -13,11 +13,24 @@ public enum Parallel {
     /// Worker count for our kernels and OpenBLAS (default: `RAMKIT_NUM_THREADS` when it is set to
     /// a positive integer, else the online CPU count, at least 1).
     nonisolated(unsafe) public static var threads: Int = {
-        if let e = getenv("RAMKIT_NUM_THREADS"), let n = Int(String(cString: e)), n > 0 { return n }
+        if let n = threadCountFromEnvironment { return n }
         let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
         return max(1, Int(n))
     }() {
         didSet { openblas_set_num_threads(Int32(max(1, threads))) }
+    }
+
+    /// `RAMKIT_NUM_THREADS` when it is set to a positive integer, else nil.
+    static var threadCountFromEnvironment: Int? {
+        guard let e = getenv("RAMKIT_NUM_THREADS"), let n = Int(String(cString: e)), n > 0 else { return nil }
+        return n
+    }
+
+    /// The value of `RAMKIT_NUM_THREADS` when it is set but ignored (not a positive integer),
+    /// for the tools to warn about; nil when it is unset or used.
+    public static var ignoredThreadCountSetting: String? {
+        guard let e = getenv("RAMKIT_NUM_THREADS"), threadCountFromEnvironment == nil else { return nil }
+        return String(cString: e)
     }
 
     nonisolated(unsafe) static var inParallelRegion = false

@@ -78,7 +78,7 @@ struct ConfigOptions: ParsableArguments {
             throw ConfigError.invalidValue(path: "--log-level", message: "expected trace, debug, info, notice, warning, error or critical, got '\(logLevel)'")
         }
         bootstrapLogging(logLevel)
-        if let v = ProcessInfo.processInfo.environment["RAMKIT_NUM_THREADS"], (Int(v) ?? 0) <= 0 {
+        if let v = Parallel.ignoredThreadCountSetting {
             Logger(label: "ram").warning("RAMKIT_NUM_THREADS='\(v)' is not a positive integer and is ignored; using \(Parallel.threads) threads")
         }
         let cfg = try RunConfig.load(path: config, overrides: overrides)
