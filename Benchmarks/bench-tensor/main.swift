@@ -4,7 +4,12 @@
 //   - memory bandwidth: memcpy of a large buffer (bytes read + bytes written per second).
 // Run: swift run -c release bench-tensor [--repeats N]
 // Every kernel number is the median of N timed runs after one warm-up run; the sgemm ceiling is
-// the best run after a 2 s warm-up.
+// the best run after a 2 s warm-up. Compute kernels also get a paired fraction: N pairs of one
+// sgemm run and one kernel run back to back, the median (and range) of the per-pair ratios —
+// this VM's speed drifts by ±20 % over minutes, and a ratio of adjacent runs cancels the drift,
+// where median-against-best counts every slow moment against the kernel. (The sgemm run before
+// each kernel run evicts the kernel's operands from the caches: small kernels, such as the
+// 4×24 attention shape, read lower paired than they run inside the model.)
 import CBLAS
 import CKernels
 import Dispatch
@@ -96,7 +101,6 @@ let tPeak = pa.withUnsafeBufferPointer { a in
         return best
     }
 }
-pc.deallocate()
 let peak = 2 * Double(P * P * P) / tPeak.wall / 1e9
 let peakCPU = 2 * Double(P * P * P) / tPeak.cpu / 1e9     // per CPU-second
 print(String(format: "cblas_sgemm %d^3 peak:        %8.2f ms  %7.1f GFLOP/s  [%.1f GFLOP per CPU-second]", P, tPeak.wall * 1e3, peak, peakCPU))
@@ -112,10 +116,47 @@ let bandwidthCPU = 2 * Double(copyBytes) / tCopy.cpu / 1e9
 print(String(format: "memcpy 256 MiB bandwidth:      %8.2f ms  %7.1f GB/s (read + write)  [%.1f GB per CPU-second, 1 thread]", tCopy.wall * 1e3, bandwidth, bandwidthCPU))
 print("")
 
-func reportCompute(_ name: String, flops: Double, _ t: Timing, target: Double) {
+/// Wall seconds of one cblas_sgemm P³ product (the ceiling's workload; `pc` stays allocated
+/// for these until the process ends).
+func sgemmSeconds() -> Double {
+    pa.withUnsafeBufferPointer { a in
+        pb.withUnsafeBufferPointer { b in
+            let t0 = now()
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(P), Int32(P), Int32(P), 1,
+                        a.baseAddress, Int32(P), b.baseAddress, Int32(P), 0, pc, Int32(P))
+            return now() - t0
+        }
+    }
+}
+
+/// `repeats` pairs of (one sgemm P³ run, one run of `body`) after a warm-up of each: per pair
+/// the ratio of the kernel's GFLOP/s to the sgemm's; returns the median, lowest and highest
+/// ratio.
+func pairedFraction(flops: Double, _ body: () -> Void) -> (median: Double, lo: Double, hi: Double) {
+    _ = sgemmSeconds(); body()
+    var ratios: [Double] = []
+    for _ in 0..<repeats {
+        let ts = sgemmSeconds()
+        let t0 = now()
+        body()
+        let tk = now() - t0
+        ratios.append((flops / tk) / (2 * Double(P * P * P) / ts))
+    }
+    ratios.sort()
+    return (ratios[ratios.count / 2], ratios[0], ratios[ratios.count - 1])
+}
+
+/// Prints one compute line: the median time against the best sgemm run, then the paired
+/// fraction of `body` (see the header).
+func reportCompute(_ name: String, flops: Double, _ t: Timing, target: Double, paired body: (() -> Void)? = nil) {
     let g = flops / t.wall / 1e9, gc = flops / t.cpu / 1e9
-    print(pad(name, 52) + String(format: "%8.2f ms  %7.1f GFLOP/s  %5.1f %% of sgemm peak [%5.1f %%] (target ≥ %.0f %%)",
-                                 t.wall * 1e3, g, 100 * g / peak, 100 * gc / peakCPU, target))
+    var line = pad(name, 52) + String(format: "%8.2f ms  %7.1f GFLOP/s  %5.1f %% of sgemm peak [%5.1f %%] (target ≥ %.0f %%)",
+                                      t.wall * 1e3, g, 100 * g / peak, 100 * gc / peakCPU, target)
+    if let body {
+        let r = pairedFraction(flops: flops, body)
+        line += String(format: "; paired: %.1f %% (%.0f–%.0f)", 100 * r.median, 100 * r.lo, 100 * r.hi)
+    }
+    print(line)
 }
 /// Memory-bound kernels run on all threads while memcpy runs on one, so the CPU-time fraction
 /// compares against memcpy's bytes per CPU-second times the thread count.
@@ -130,10 +171,10 @@ withNoGrad {
     let x = Tensor.randn([4585, 768], seed: 3), w = Tensor.randn([3072, 768], std: 0.03, seed: 4)
     let b = Tensor.randn([3072], seed: 5)
     if selected("linear") {
-    let tLin = time { _ = linear(x, weight: w, bias: b) }
-    reportCompute("linear 4585×768 · 768×3072 (+bias)", flops: 2 * 4585 * 768 * 3072, tLin, target: 90)
-    let tLinG = time { _ = linearGELU(x, weight: w, bias: b) }
-    reportCompute("linearGELU 4585×768 · 768×3072 (+bias, GELU)", flops: 2 * 4585 * 768 * 3072, tLinG, target: 90)
+    let lin = { _ = linear(x, weight: w, bias: b) }
+    reportCompute("linear 4585×768 · 768×3072 (+bias)", flops: 2 * 4585 * 768 * 3072, time(lin), target: 90, paired: lin)
+    let linG = { _ = linearGELU(x, weight: w, bias: b) }
+    reportCompute("linearGELU 4585×768 · 768×3072 (+bias, GELU)", flops: 2 * 4585 * 768 * 3072, time(linG), target: 90, paired: linG)
     }
 
     // ---- Swin-L stage-1 window attention at 384: 576 windows × 6 heads × 144 tokens × 32 ----
@@ -146,13 +187,13 @@ withNoGrad {
     let bias = Tensor.randn([H, N, N], seed: 7)
     let shiftMask = Tensor(shape: [64, N, N], scalars: SwinGeometry.attentionMask(resolution: 96, window: 12, shift: 6))
     let nonzero = attentionMaskNonzero(shiftMask)
-    let tAtt = time { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot(), bias: bias, mask: shiftMask, maskNonzero: nonzero) }
-    reportCompute("attention 576×6×144×32 (+rel. bias, shift mask)", flops: 4 * Double(B * H * N * N * D), tAtt, target: 60)
-    let tAtt0 = time { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot()) }
-    reportCompute("  same without bias and mask", flops: 4 * Double(B * H * N * N * D), tAtt0, target: 60)
+    let att = { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot(), bias: bias, mask: shiftMask, maskNonzero: nonzero) }
+    reportCompute("attention 576×6×144×32 (+rel. bias, shift mask)", flops: 4 * Double(B * H * N * N * D), time(att), target: 60, paired: att)
+    let att0 = { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot()) }
+    reportCompute("  same without bias and mask", flops: 4 * Double(B * H * N * N * D), time(att0), target: 60, paired: att0)
     let denseMask = Tensor.randn([64, N, N], seed: 8)
-    let tAttD = time { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot(), bias: bias, mask: denseMask) }
-    reportCompute("  same with a random mask in every window", flops: 4 * Double(B * H * N * N * D), tAttD, target: 60)
+    let attD = { _ = attention(q: q, k: k, v: v, scale: 1 / Float(D).squareRoot(), bias: bias, mask: denseMask) }
+    reportCompute("  same with a random mask in every window", flops: 4 * Double(B * H * N * N * D), time(attD), target: 60, paired: attD)
     // The shapes one RAM++ Swin-L/384 image really has (batch 1): stage 1 is 64 windows of 6
     // heads, stage 3 is 4 windows of 24 heads (shift mask of the 96×96 and 24×24 grids).
     for (w, h, r) in [(64, 6, 96), (4, 24, 24)] {
@@ -161,8 +202,8 @@ withNoGrad {
         let bias1 = Tensor.randn([h, N, N], seed: 17)
         let mask1 = Tensor(shape: [w, N, N], scalars: SwinGeometry.attentionMask(resolution: r, window: 12, shift: 6))
         let nz1 = attentionMaskNonzero(mask1)
-        let t = time { _ = attention(q: q1, k: k1, v: v1, scale: 1 / Float(D).squareRoot(), bias: bias1, mask: mask1, maskNonzero: nz1) }
-        reportCompute("  model shape \(w)×\(h)×144×32 (+bias, shift mask)", flops: 4 * Double(w * h * N * N * D), t, target: 60)
+        let att1 = { _ = attention(q: q1, k: k1, v: v1, scale: 1 / Float(D).squareRoot(), bias: bias1, mask: mask1, maskNonzero: nz1) }
+        reportCompute("  model shape \(w)×\(h)×144×32 (+bias, shift mask)", flops: 4 * Double(w * h * N * N * D), time(att1), target: 60, paired: att1)
     }
     }
 
