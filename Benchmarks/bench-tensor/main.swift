@@ -7,9 +7,9 @@
 // the best run after a 2 s warm-up. Compute kernels also get a paired fraction: N pairs of one
 // sgemm run and one kernel run back to back, the median (and range) of the per-pair ratios —
 // this VM's speed drifts by ±20 % over minutes, and a ratio of adjacent runs cancels the drift,
-// where median-against-best counts every slow moment against the kernel. (The sgemm run before
-// each kernel run evicts the kernel's operands from the caches: small kernels, such as the
-// 4×24 attention shape, read lower paired than they run inside the model.)
+// where median-against-best counts every slow moment against the kernel. (The sgemm run evicts
+// the kernel's operands from the caches and lets the pool threads fall asleep, so a kernel
+// shorter than 20 ms runs once untimed after it, as it would run warm in the model.)
 import CBLAS
 import CKernels
 import Dispatch
@@ -131,12 +131,13 @@ func sgemmSeconds() -> Double {
 
 /// `repeats` pairs of (one sgemm P³ run, one run of `body`) after a warm-up of each: per pair
 /// the ratio of the kernel's GFLOP/s to the sgemm's; returns the median, lowest and highest
-/// ratio.
-func pairedFraction(flops: Double, _ body: () -> Void) -> (median: Double, lo: Double, hi: Double) {
+/// ratio. `warm`: run `body` once untimed between the two (for short kernels, see the header).
+func pairedFraction(flops: Double, warm: Bool, _ body: () -> Void) -> (median: Double, lo: Double, hi: Double) {
     _ = sgemmSeconds(); body()
     var ratios: [Double] = []
     for _ in 0..<repeats {
         let ts = sgemmSeconds()
+        if warm { body() }
         let t0 = now()
         body()
         let tk = now() - t0
@@ -153,7 +154,7 @@ func reportCompute(_ name: String, flops: Double, _ t: Timing, target: Double, p
     var line = pad(name, 52) + String(format: "%8.2f ms  %7.1f GFLOP/s  %5.1f %% of sgemm peak [%5.1f %%] (target ≥ %.0f %%)",
                                       t.wall * 1e3, g, 100 * g / peak, 100 * gc / peakCPU, target)
     if let body {
-        let r = pairedFraction(flops: flops, body)
+        let r = pairedFraction(flops: flops, warm: t.wall < 0.02, body)
         line += String(format: "; paired: %.1f %% (%.0f–%.0f)", 100 * r.median, 100 * r.lo, 100 * r.hi)
     }
     print(line)
