@@ -121,7 +121,8 @@ public struct RamOutPut: PostProcess {
             switch language {
             case .en: label = en
             case .cn: label = cn ?? ""
-            case .all: label = "en : [\(RamOutPut.pythonRepr(en))], cn: [\(RamOutPut.pythonRepr(cn ?? ""))]"
+            // PaddleClas prints f"en : {list}, cn: {list}": the lists' strings repr'd.
+            case .all: label = "en : [\(pythonRepr(en))], cn: [\(pythonRepr(cn ?? ""))]"
             }
             out.append(Prediction(file: files[i], classIds: ids, scores: scores, labelNames: label, tags: tags))
         }
@@ -135,26 +136,5 @@ public struct RamOutPut: PostProcess {
                                               expected: files.count, found: logits.rank == 2 ? logits.shape[0] : -1)
         }
         return try predictions(logits: logits.scalars, files: files)
-    }
-
-    /// Python's `repr()` of a `str` (PaddleClas prints `language: all` as
-    /// `f"en : {list}, cn: {list}"`, i.e. with repr'd strings).
-    static func pythonRepr(_ s: String) -> String {
-        let quote: Character = (s.contains("'") && !s.contains("\"")) ? "\"" : "'"
-        var r = String(quote)
-        for u in s.unicodeScalars {
-            switch u {
-            case "\\": r += "\\\\"
-            case "\n": r += "\\n"
-            case "\r": r += "\\r"
-            case "\t": r += "\\t"
-            default:
-                if Character(u) == quote { r += "\\" + String(quote) }
-                else if u.value < 0x20 || u.value == 0x7F { r += String(format: "\\x%02x", u.value) }
-                else { r.unicodeScalars.append(u) }
-            }
-        }
-        r.append(quote)
-        return r
     }
 }

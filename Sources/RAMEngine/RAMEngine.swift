@@ -259,7 +259,7 @@ public final class Engine {
         let scores = p.scores.map { roundedText($0) }
         switch format {
         case .text:
-            return "{'file_name': \(pyString(file)), 'class_ids': [\(p.classIds.map(String.init).joined(separator: ", "))], 'scores': [\(scores.joined(separator: ", "))], 'label_names': \(pyString(p.labelNames))}"
+            return "{'file_name': \(pythonRepr(file)), 'class_ids': [\(p.classIds.map(String.init).joined(separator: ", "))], 'scores': [\(scores.joined(separator: ", "))], 'label_names': \(pythonRepr(p.labelNames))}"
         case .json:
             let en = p.tags["en"].map(jsonString) ?? "null"
             let cn = p.tags["cn"].map(jsonString) ?? "null"
@@ -274,27 +274,6 @@ public final class Engine {
     static func roundedText(_ x: Float) -> String {
         let r = (Double(x) * 100000).rounded() / 100000
         return "\(r)"
-    }
-
-    static func pyString(_ s: String) -> String {
-        // As Python 3's repr(str): single quotes unless the text has ' and no ", then double;
-        // backslash, the chosen quote and control characters escaped (one record stays one line).
-        let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
-        var out = String(quote)
-        for u in s.unicodeScalars {
-            switch u {
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if Character(u) == quote { out += "\\" + String(quote) }
-                else if u.value < 0x20 || u.value == 0x7f { out += String(format: "\\x%02x", u.value) }
-                else { out.unicodeScalars.append(u) }
-            }
-        }
-        out.append(quote)
-        return out
     }
 
     /// A JSON string literal (the same escaping as the safetensors header writer).

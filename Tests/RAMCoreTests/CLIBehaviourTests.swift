@@ -133,10 +133,10 @@ final class CLIBehaviourTests: XCTestCase, RamProcessTesting {
     /// PaddleClas-style text output quotes as Python's repr does (QA: `language: all` put
     /// backslashes before every quote, and a newline in a file name split the record).
     func testTextOutputQuotesLikePython() {
-        XCTAssertEqual(Engine.pyString("a | b"), "'a | b'")
-        XCTAssertEqual(Engine.pyString("en : ['a'], cn: ['甲']"), "\"en : ['a'], cn: ['甲']\"")
-        XCTAssertEqual(Engine.pyString("it's \"x\""), "'it\\'s \"x\"'")
-        XCTAssertEqual(Engine.pyString("back\\slash\nnew\tline\u{1}"), "'back\\\\slash\\nnew\\tline\\x01'")
+        XCTAssertEqual(pythonRepr("a | b"), "'a | b'")
+        XCTAssertEqual(pythonRepr("en : ['a'], cn: ['甲']"), "\"en : ['a'], cn: ['甲']\"")
+        XCTAssertEqual(pythonRepr("it's \"x\""), "'it\\'s \"x\"'")
+        XCTAssertEqual(pythonRepr("back\\slash\nnew\tline\u{1}"), "'back\\\\slash\\nnew\\tline\\x01'")
     }
 
     /// A `RAMKIT_NUM_THREADS` that is not a positive integer is ignored, and said so (QA: silently).
