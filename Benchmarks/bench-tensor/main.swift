@@ -80,27 +80,33 @@ print(" fraction computed from process CPU time, which is what counts when other
 Parallel.threads = Parallel.threads   // sets OpenBLAS threads
 let P = 2048
 let pa = Tensor.randn([P, P], seed: 1), pb = Tensor.randn([P, P], seed: 2)
-let pc = UnsafeMutablePointer<Float>.allocate(capacity: P * P)
-// The ceiling is the best of the timed runs, after at least 2 s of sgemm: this VM's clock ramps
-// up under load, and a cold measurement (seen: 68 vs 145 GFLOP/s twenty seconds later) would
-// understate the peak and overstate every fraction below.
-let tPeak = pa.withUnsafeBufferPointer { a in
-    pb.withUnsafeBufferPointer { b -> Timing in
-        func sgemm() {
+let pc = UnsafeMutablePointer<Float>.allocate(capacity: P * P)   // kept until the process ends
+
+/// One cblas_sgemm P³ product (the ceiling's workload; also run next to each compute kernel for
+/// the paired fraction).
+func sgemmOnce() {
+    pa.withUnsafeBufferPointer { a in
+        pb.withUnsafeBufferPointer { b in
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(P), Int32(P), Int32(P), 1,
                         a.baseAddress, Int32(P), b.baseAddress, Int32(P), 0, pc, Int32(P))
         }
-        let warmUntil = now() + 2
-        while now() < warmUntil { sgemm() }
-        var best = Timing(wall: .infinity, cpu: .infinity)
-        for _ in 0..<max(repeats, 5) {
-            let c0 = cpuNow(), t0 = now()
-            sgemm()
-            best.wall = min(best.wall, now() - t0); best.cpu = min(best.cpu, cpuNow() - c0)
-        }
-        return best
     }
 }
+
+// The ceiling is the best of the timed runs, after at least 2 s of sgemm: this VM's clock ramps
+// up under load, and a cold measurement (seen: 68 vs 145 GFLOP/s twenty seconds later) would
+// understate the peak and overstate every fraction below.
+let tPeak: Timing = {
+    let warmUntil = now() + 2
+    while now() < warmUntil { sgemmOnce() }
+    var best = Timing(wall: .infinity, cpu: .infinity)
+    for _ in 0..<max(repeats, 5) {
+        let c0 = cpuNow(), t0 = now()
+        sgemmOnce()
+        best.wall = min(best.wall, now() - t0); best.cpu = min(best.cpu, cpuNow() - c0)
+    }
+    return best
+}()
 let peak = 2 * Double(P * P * P) / tPeak.wall / 1e9
 let peakCPU = 2 * Double(P * P * P) / tPeak.cpu / 1e9     // per CPU-second
 print(String(format: "cblas_sgemm %d^3 peak:        %8.2f ms  %7.1f GFLOP/s  [%.1f GFLOP per CPU-second]", P, tPeak.wall * 1e3, peak, peakCPU))
@@ -116,27 +122,16 @@ let bandwidthCPU = 2 * Double(copyBytes) / tCopy.cpu / 1e9
 print(String(format: "memcpy 256 MiB bandwidth:      %8.2f ms  %7.1f GB/s (read + write)  [%.1f GB per CPU-second, 1 thread]", tCopy.wall * 1e3, bandwidth, bandwidthCPU))
 print("")
 
-/// Wall seconds of one cblas_sgemm P³ product (the ceiling's workload; `pc` stays allocated
-/// for these until the process ends).
-func sgemmSeconds() -> Double {
-    pa.withUnsafeBufferPointer { a in
-        pb.withUnsafeBufferPointer { b in
-            let t0 = now()
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(P), Int32(P), Int32(P), 1,
-                        a.baseAddress, Int32(P), b.baseAddress, Int32(P), 0, pc, Int32(P))
-            return now() - t0
-        }
-    }
-}
-
 /// `repeats` pairs of (one sgemm P³ run, one run of `body`) after a warm-up of each: per pair
 /// the ratio of the kernel's GFLOP/s to the sgemm's; returns the median, lowest and highest
 /// ratio. `warm`: run `body` once untimed between the two (for short kernels, see the header).
 func pairedFraction(flops: Double, warm: Bool, _ body: () -> Void) -> (median: Double, lo: Double, hi: Double) {
-    _ = sgemmSeconds(); body()
+    sgemmOnce(); body()
     var ratios: [Double] = []
     for _ in 0..<repeats {
-        let ts = sgemmSeconds()
+        let t0s = now()
+        sgemmOnce()
+        let ts = now() - t0s
         if warm { body() }
         let t0 = now()
         body()
