@@ -24,11 +24,11 @@ def main():
             t0 = time.perf_counter()
             y = model(x)
             times.append(time.perf_counter() - t0)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # ru_maxrss is KiB on Linux
     print(f"pytorch {torch.__version__} eager, threads={torch.get_num_threads()}, batch 1, logits {tuple(y.shape)}")
     print(f"median_s: {statistics.median(times):.3f}")
     print("runs_s: " + " ".join(f"{t:.3f}" for t in times))
-    print(f"peak_rss_mb: {rss_mb:.0f}")
+    print(f"peak_rss_mib: {rss_mib:.0f}")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ NUM_CLASS = 4585
 DES_PER_CLASS = 51
 EMBED = 512          # image_proj / label embedding width
 HIDDEN = 768         # tagging head width
-HEADS = 12
+HEADS = 4           # q2l_config.json: num_attention_heads
 FFN = 3072
 LAYERS = 2
 IMG = 384
@@ -50,7 +50,7 @@ class CrossAttnLayer(nn.Module):
         q = self.q(x).view(b, t, self.heads, self.head_dim).transpose(1, 2)
         k = self.k(enc).view(b, s, self.heads, self.head_dim).transpose(1, 2)
         v = self.v(enc).view(b, s, self.heads, self.head_dim).transpose(1, 2)
-        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.head_dim)  # /8
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.head_dim)
         probs = torch.softmax(scores, dim=-1)
         ctx = torch.matmul(probs, v).transpose(1, 2).reshape(b, t, -1)
         x = self.attn_norm(self.attn_out(ctx) + x)

@@ -53,8 +53,13 @@ func time(_ body: () -> Void) -> Timing {
         body()
         ws.append(now() - t0); cs.append(cpuNow() - c0)
     }
-    ws.sort(); cs.sort()
-    return Timing(wall: ws[ws.count / 2], cpu: cs[cs.count / 2])
+    return Timing(wall: median(ws), cpu: median(cs))
+}
+
+/// The median (the mean of the two middle values for an even count).
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted(), n = s.count
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
 }
 
 func loadAverage() -> String {
@@ -138,8 +143,7 @@ func pairedFraction(flops: Double, warm: Bool, _ body: () -> Void) -> (median: D
         let tk = now() - t0
         ratios.append((flops / tk) / (2 * Double(P * P * P) / ts))
     }
-    ratios.sort()
-    return (ratios[ratios.count / 2], ratios[0], ratios[ratios.count - 1])
+    return (median(ratios), ratios.min() ?? .nan, ratios.max() ?? .nan)
 }
 
 /// Prints one compute line: the median time against the best sgemm run, then the paired
