@@ -19,6 +19,10 @@ HERE = os.environ.get("RAMKIT_BASELINE_DIR", "/tmp/ramkit-baseline")
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    for f in ("ramplus.onnx", "ramplus_ref.npz"):
+        if not os.path.exists(os.path.join(HERE, f)):
+            sys.exit(f"bench_ort.py: {os.path.join(HERE, f)} not found: run `python3 export_onnx.py` first "
+                     "(with the same RAMKIT_BASELINE_DIR)")
     ref = np.load(os.path.join(HERE, "ramplus_ref.npz"))
     so = ort.SessionOptions()
     so.intra_op_num_threads = 2
