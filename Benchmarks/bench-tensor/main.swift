@@ -205,6 +205,13 @@ withNoGrad {
         let att1 = { _ = attention(q: q1, k: k1, v: v1, scale: 1 / Float(D).squareRoot(), bias: bias1, mask: mask1, maskNonzero: nz1) }
         reportCompute("  model shape \(w)×\(h)×144×32 (+bias, shift mask)", flops: 4 * Double(w * h * N * N * D), time(att1), target: 60, paired: att1)
     }
+    // The tagging head's cross-attention (q2l_config: 4 heads of 192): the 4585 tag queries
+    // attend to the 145 image tokens; q and k/v come from separate projections.
+    let qh = Tensor.randn([1, 4585, 4, 192], seed: 18).permuted([0, 2, 1, 3])
+    let kvh = Tensor.randn([1, 145, 2, 4, 192], seed: 19).permuted([2, 0, 3, 1, 4])
+    let kh = kvh.select(axis: 0, 0), vh = kvh.select(axis: 0, 1)
+    let attH = { _ = attention(q: qh, k: kh, v: vh, scale: 1 / Float(192).squareRoot()) }
+    reportCompute("  head cross-attention 4585×4×145×192", flops: 4 * Double(4585 * 4 * 145 * 192), time(attH), target: 60, paired: attH)
     }
 
     // ---- layer norm over [4585, 768] ----
