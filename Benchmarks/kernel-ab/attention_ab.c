@@ -3,7 +3,7 @@
 // read in place from one [B, 144, 3, H, 32] projection as the model does, relative bias
 // [H, 144, 144], and Swin's shift mask of a G×G window grid (0 / −100) with the all-zero windows
 // flagged, as the model passes them. Two threads take 32 ranges of blocks dynamically (as
-// RAMTensor's pool does). Prints each variant's best time and GFLOP/s, and flags a variant whose
+// RAMTensor's pool does). Prints each variant's best and median time and GFLOP/s, and flags a variant whose
 // output differs from v0's.
 #include <math.h>
 #include <pthread.h>
@@ -90,6 +90,7 @@ int main(int argc, char **argv) {
     items = B * H;
     groups = items < 32 ? items : 32;
     double best[4] = {1e9, 1e9, 1e9, 1e9};
+    double *all = calloc((size_t)4 * (rounds > 0 ? rounds : 1), sizeof(double));   // [variant][round]
     int differs[4] = {0};
     for (int r = 0; r < rounds; r++)
         for (int v = 0; v < nv; v++) {
@@ -102,14 +103,22 @@ int main(int argc, char **argv) {
             if (threads > 1) pthread_join(t, NULL);
             double dt = now() - t0;
             if (dt < best[v]) best[v] = dt;
+            all[v * rounds + r] = dt;
             if (r == 0) {
                 if (v == 0) memcpy(ref, out, B * N * H * D * 4);
                 else differs[v] = memcmp(ref, out, B * N * H * D * 4) != 0;
             }
         }
     double flops = 4.0 * B * H * N * N * D;
-    printf("%ld windows × %d heads × 144 × 32 (+bias, shift mask), %d thread(s), best of %d:\n", B, H, threads, rounds);
-    for (int v = 0; v < nv; v++)
-        printf("  v%d %8.2f ms %6.1f GFLOP/s%s\n", v, best[v] * 1e3, flops / best[v] / 1e9, differs[v] ? "  (differs from v0)" : "");
+    printf("%ld windows × %d heads × 144 × 32 (+bias, shift mask), %d thread(s), best and median of %d:\n", B, H, threads, rounds);
+    for (int v = 0; v < nv; v++) {
+        double *t = all + v * rounds;
+        for (int i = 1; i < rounds; i++)   // insertion sort of this variant's times
+            for (int j = i; j > 0 && t[j] < t[j - 1]; j--) { double x = t[j]; t[j] = t[j - 1]; t[j - 1] = x; }
+        double med = rounds % 2 ? t[rounds / 2] : (t[rounds / 2 - 1] + t[rounds / 2]) / 2;
+        printf("  v%d %8.2f ms %6.1f GFLOP/s   median %8.2f ms %6.1f GFLOP/s%s\n", v, best[v] * 1e3, flops / best[v] / 1e9,
+               med * 1e3, flops / med / 1e9, differs[v] ? "  (differs from v0)" : "");
+    }
+    free(all);
     return 0;
 }
