@@ -3,8 +3,8 @@
 // read in place from one [B, 144, 3, H, 32] projection as the model does, relative bias
 // [H, 144, 144], and Swin's shift mask of a G×G window grid (0 / −100) with the all-zero windows
 // flagged, as the model passes them. Two threads take 32 ranges of blocks dynamically (as
-// RAMTensor's pool does). Prints each variant's best and median time and GFLOP/s, and flags a variant whose
-// output differs from v0's.
+// RAMTensor's pool does). Prints each variant's best and median time and GFLOP/s, and flags a
+// variant whose output differs from v0's.
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
