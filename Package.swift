@@ -117,7 +117,7 @@ let package = Package(
                           path: "Benchmarks/bench-image", exclude: ["pil_reference.py"], swiftSettings: swiftSettings),
         .executableTarget(name: "bench-checkpoint", dependencies: ["RAMCheckpoint"],
                           path: "Benchmarks/bench-checkpoint", swiftSettings: swiftSettings),
-        .executableTarget(name: "bench-model", dependencies: ["RAMDefaultPlugins", "RAMEngine", "CBLAS"],
+        .executableTarget(name: "bench-model", dependencies: ["RAMDefaultPlugins", "RAMEngine", "RAMNN", "CBLAS"],
                           path: "Benchmarks/bench-model", swiftSettings: swiftSettings),
 
         // ---- tests ----

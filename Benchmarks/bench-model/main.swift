@@ -4,7 +4,7 @@
 //
 //   swift build -c release --product bench-model
 //   .build/release/bench-model [--config configs/ram_plus_swin_large_384.yaml]
-//                              [--what model|backbone] [--runs N] [--batch B]
+//                              [--what model|backbone] [--runs N] [--batch B] [--no-pack]
 //
 // Default: RAM++ Swin-L/384 (the official checkpoint's architecture: 4,585 tags × 51
 // descriptions, the 2-layer Query2Label head), batch 1, 5 timed runs after one warm-up.
@@ -24,6 +24,7 @@ import RAMBackbones
 import RAMCore
 import RAMDefaultPlugins
 import RAMModels
+import RAMNN
 import RAMTensor
 
 // The BLAS thread policy RAMKit runs under (OpenBLAS workers sleep when idle instead of spinning
@@ -133,6 +134,8 @@ func fail(_ message: String) -> Never {
 
 var configPath = "configs/ram_plus_swin_large_384.yaml"
 var what = "model"
+/// Pack the linear weights for inference, as `ram infer` does (`--no-pack`: leave them as loaded).
+var pack = true
 var runs = 5, batch = 1
 var args = ArraySlice(CommandLine.arguments.dropFirst())
 while let a = args.popFirst() {
@@ -141,8 +144,9 @@ while let a = args.popFirst() {
     case "--what": what = args.popFirst() ?? what
     case "--runs": runs = max(1, Int(args.popFirst() ?? "") ?? runs)
     case "--batch": batch = max(1, Int(args.popFirst() ?? "") ?? batch)
+    case "--no-pack": pack = false
     default:
-        fail("usage: bench-model [--config FILE] [--what model|backbone] [--runs N] [--batch B]")
+        fail("usage: bench-model [--config FILE] [--what model|backbone] [--runs N] [--batch B] [--no-pack]")
     }
 }
 guard what == "model" || what == "backbone" else { fail("--what must be model or backbone, got '\(what)'") }
@@ -165,6 +169,7 @@ do {
         ComponentConfig(path: "Arch", node: archNode.removing(key: "name"), registries: registries,
                         baseDirectory: config.baseDirectory))
     let encoder: any Backbone
+    let root: Module   // what is timed: the encoder, or the whole model
     var head: ((Tensor) -> Tensor)? = nil
     if what == "backbone" {
         // The encoder as the model builds it: image_size and vision_config (inline or a path) of Arch.
@@ -173,9 +178,11 @@ do {
         encoder = try BackboneFactory.make(name: plan.vit, config: ComponentConfig(
             path: "Arch", node: .map(pairs), registries: registries, baseDirectory: config.baseDirectory))
         label = "\(plan.vit)/\(plan.imageSize) backbone"
+        root = encoder
     } else {
         let model = try config.buildNamed(registries.arch, at: "Arch", registries: registries)
         model.eval()
+        root = model
         if let m = model as? RAMPlus {
             encoder = m.visual_encoder
             head = { m.forward(visual: $0).logits }
@@ -185,6 +192,7 @@ do {
         } else { fail("\(configPath): Arch '\(archName)' is not ram or ram_plus") }
         label = "\(archName == "ram_plus" ? "RAM++" : "RAM") \(plan.vit)/\(plan.imageSize)"
     }
+    let packedLayers = pack ? root.packLinearLayersForInference() : 0
     let tokens: Int
     if let swin = encoder as? SwinTransformer { backboneFLOP = swinFLOP(swin.config); tokens = 1 + swin.config.numTokens }
     else if let vit = encoder as? VisionTransformer { backboneFLOP = vitFLOP(vit.config); tokens = 1 + vit.config.numPatches }
@@ -195,7 +203,8 @@ do {
     }
     let params = RAMArchSpec.uniqueParameterCount(arch: plan.arch, vision: plan.vision, q2l: plan.q2l,
                                                   med: plan.med, numTags: plan.numTags)
-    print("\(configPath): \(label), \(plan.numTags) tags, \(params) parameters (model), batch \(batch), random weights")
+    print("\(configPath): \(label), \(plan.numTags) tags, \(params) parameters (model), batch \(batch), random weights, "
+          + (pack ? "\(packedLayers) linear layers packed for inference as `ram infer` packs them" : "linear layers not packed (--no-pack)"))
     print(String(format: "GFLOP per image: backbone %.1f + head %.1f = %.1f",
                  backboneFLOP / 1e9, headFLOPs / 1e9, (backboneFLOP + headFLOPs) / 1e9))
     let input = Tensor.randn([batch, 3, plan.imageSize, plan.imageSize], std: 1, seed: 7)

@@ -20,15 +20,13 @@ public final class Mlp: Module {
 
     /// - Parameter x: `[..., in]` → `[..., in]`.
     public func forward(_ x: Tensor) -> Tensor {
-        let h = linearGELU(x, weight: fc1.weight.value, bias: fc1.bias?.value)
-        return linear(h, weight: fc2.weight.value, bias: fc2.bias?.value)
+        fc2(fc1.gelu(x))
     }
 
     /// `residual + forward(x)`, the residual accumulated in the second GEMM (no separate add).
     /// - Parameters: `x` `[..., in]`, `residual` `[..., in]` → `[..., in]`.
     public func forward(_ x: Tensor, adding residual: Tensor) -> Tensor {
-        let h = linearGELU(x, weight: fc1.weight.value, bias: fc1.bias?.value)
-        return linear(h, weight: fc2.weight.value, bias: fc2.bias?.value, adding: residual)
+        fc2(fc1.gelu(x), adding: residual)
     }
 }
 
@@ -76,7 +74,7 @@ public final class WindowAttention: Module {
     public func forward(_ x: Tensor, mask: Tensor?, maskNonzero: [Bool]? = nil) -> Tensor {
         let b = x.shape[0], n = x.shape[1]
         let headDim = dim / numHeads
-        let packed = linear(x, weight: qkv.weight.value, bias: qkv.bias?.value)
+        let packed = qkv(x)
             .reshaped([b, n, 3, numHeads, headDim])
             .permuted([2, 0, 3, 1, 4])                      // [3, B_, H, N, D]
         let q = packed.slice(axis: 0, 0..<1).squeezed(axis: 0)
@@ -86,7 +84,7 @@ public final class WindowAttention: Module {
         let out = attention(q: q, k: k, v: v, scale: scale, bias: relativePositionBias(), mask: mask,
                             maskNonzero: maskNonzero)
         let merged = out.transposed(1, 2).reshaped([b, n, dim])   // [B_, N, C]
-        return linear(merged, weight: proj.weight.value, bias: proj.bias?.value)
+        return proj(merged)
     }
 }
 
@@ -191,7 +189,7 @@ public final class PatchMerging: Module {
             .permuted([0, 1, 3, 4, 2, 5])
             .reshaped([b, (r / 2) * (r / 2), 4 * c])
         let normed = layerNorm(merged, weight: norm.weight.value, bias: norm.bias.value, eps: eps)
-        return linear(normed, weight: reduction.weight.value, bias: nil)
+        return reduction(normed)
     }
 }
 

@@ -29,7 +29,7 @@ public final class Attention: Module {
     public func forward(_ x: Tensor, adding residual: Tensor?) -> Tensor {
         let b = x.shape[0], n = x.shape[1]
         let headDim = dim / numHeads
-        let packed = linear(x, weight: qkv.weight.value, bias: qkv.bias?.value)
+        let packed = qkv(x)
             .reshaped([b, n, 3, numHeads, headDim])
             .permuted([2, 0, 3, 1, 4])                                  // [3, B, H, N, D]
         let q = packed.slice(axis: 0, 0..<1).squeezed(axis: 0)
@@ -37,8 +37,8 @@ public final class Attention: Module {
         let v = packed.slice(axis: 0, 2..<3).squeezed(axis: 0)
         let out = attention(q: q, k: k, v: v, scale: 1 / Float(headDim).squareRoot())
         let merged = out.transposed(1, 2).reshaped([b, n, dim])
-        guard let r = residual else { return linear(merged, weight: proj.weight.value, bias: proj.bias?.value) }
-        return linear(merged, weight: proj.weight.value, bias: proj.bias?.value, adding: r)
+        guard let r = residual else { return proj(merged) }
+        return proj(merged, adding: r)
     }
 }
 

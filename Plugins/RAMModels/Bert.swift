@@ -54,7 +54,7 @@ public final class BertSelfAttention: Module {
     ///   - context: `[B, Nk, W]` (W = H for self-attention, `encoder_width` for cross-attention)
     /// - Returns: `[B, Nq, H]` (heads merged, before the output projection)
     public func callAsFunction(_ hidden: Tensor, context: Tensor) -> Tensor {
-        let b = hidden.shape[0], nq = hidden.shape[1], h = query.weight.value.shape[0]
+        let b = hidden.shape[0], nq = hidden.shape[1], h = query.outFeatures
         let nk = context.shape[1], d = h / numHeads
         let q = query(hidden).reshaped([b, nq, numHeads, d]).permuted([0, 2, 1, 3])
         let k = key(context).reshaped([b, nk, numHeads, d]).permuted([0, 2, 1, 3])
@@ -89,7 +89,7 @@ public final class BertResidualOutput: Module {
 
     /// - Parameters: `x` `[B, N, in]`, `residual` `[B, N, H]` → `[B, N, H]`.
     public func callAsFunction(_ x: Tensor, residual: Tensor) -> Tensor {
-        layerNorm(linear(x, weight: dense.weight.value, bias: dense.bias?.value, adding: residual),
+        layerNorm(dense(x, adding: residual),
                   weight: LayerNorm.weight.value, bias: LayerNorm.bias.value, eps: eps)
     }
 }
@@ -134,7 +134,7 @@ public final class BertIntermediate: Module {
     }
     /// `[B, N, H]` → `[B, N, I]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        linearGELU(x, weight: dense.weight.value, bias: dense.bias?.value)
+        dense.gelu(x)
     }
 }
 

@@ -284,10 +284,12 @@ static AVX2 void pack_b(int tb, const float *b, long ldb, long p0, long kc, long
 
 // ---- driver ----
 
-static AVX2 void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha,
-                              const float *a, long lda, const float *b, long ldb, float beta,
-                              float *c, long ldc, const float *bias, const float *res, long ldr,
-                              int gelu) {
+// bpp: B already packed by `ramk_sgemm_pack_b` for all of op(B) (n16 = its columns rounded up
+// to 16), this (sub)problem starting at its column j_off (a multiple of 16); NULL: pack B here.
+static AVX2 void sgemm_serial_pp(int ta, int tb, long m, long n, long k, float alpha,
+                                 const float *a, long lda, const float *b, long ldb, float beta,
+                                 float *c, long ldc, const float *bias, const float *res, long ldr,
+                                 int gelu, const float *bpp, long n16, long j_off) {
     if (m <= 0 || n <= 0) return;
     float *scratch = thread_scratch();
     float *Ap = scratch;
@@ -303,7 +305,8 @@ static AVX2 void sgemm_serial(int ta, int tb, long m, long n, long k, float alph
             long kc = k - pc < kcb ? k - pc : kcb;
             s.first = pc == 0;
             s.last = pc + kc >= k;
-            pack_b(tb, b, ldb, pc, kc, jc, nc, Bp);
+            if (bpp) Bp = (float *)(bpp + pc * n16 + (j_off + jc) * kc);   // slice pc, panel (j_off + jc) / 16
+            else pack_b(tb, b, ldb, pc, kc, jc, nc, Bp);
             for (long ic = 0; ic < m; ic += MC) {
                 long mc = m - ic < MC ? m - ic : MC;
                 pack_a(ta, a, lda, ic, mc, pc, kc, Ap);
@@ -328,38 +331,79 @@ static AVX2 void sgemm_serial(int ta, int tb, long m, long n, long k, float alph
     }
 }
 
+static AVX2 void sgemm_serial(int ta, int tb, long m, long n, long k, float alpha,
+                              const float *a, long lda, const float *b, long ldb, float beta,
+                              float *c, long ldc, const float *bias, const float *res, long ldr,
+                              int gelu) {
+    sgemm_serial_pp(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, res, ldr, gelu, NULL, 0, 0);
+}
+
 void ramk_sgemm(int transA, int transB, long m, long n, long k, float alpha,
                 const float *a, long lda, const float *b, long ldb, float beta,
                 float *c, long ldc, const float *bias, const float *residual, long ldr, int gelu) {
     sgemm_serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, residual, ldr, gelu);
 }
 
-void ramk_sgemm_part(int transA, int transB, long m, long n, long k, float alpha,
-                     const float *a, long lda, const float *b, long ldb, float beta,
-                     float *c, long ldc, const float *bias, const float *residual, long ldr,
-                     int gelu, int part, int parts) {
+// Piece `part` of `parts` (split along the larger of m and n: the other operand is packed by
+// every part), with B packed here (bpp NULL) or already packed (bpp, see sgemm_serial_pp).
+static void sgemm_part(int transA, int transB, long m, long n, long k, float alpha,
+                       const float *a, long lda, const float *b, long ldb, const float *bpp, float beta,
+                       float *c, long ldc, const float *bias, const float *residual, long ldr,
+                       int gelu, int part, int parts) {
+    long n16 = (n + NR - 1) / NR * NR;
     if (parts <= 1) {
-        sgemm_serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, residual, ldr, gelu);
+        sgemm_serial_pp(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, residual, ldr, gelu,
+                        bpp, n16, 0);
         return;
     }
-    // Split the larger of M and N: the other operand (the smaller one) is packed by every part.
     if (m >= n) {
         long units = (m + MR - 1) / MR;
         long i0 = units * part / parts * MR, i1 = units * (part + 1) / parts * MR;
         if (i1 > m) i1 = m;
         if (i0 >= i1) return;
         const float *a2 = transA ? a + i0 : a + i0 * lda;
-        sgemm_serial(transA, transB, i1 - i0, n, k, alpha, a2, lda, b, ldb, beta, c + i0 * ldc, ldc,
-                     bias, residual ? residual + i0 * ldr : NULL, ldr, gelu);
+        sgemm_serial_pp(transA, transB, i1 - i0, n, k, alpha, a2, lda, b, ldb, beta, c + i0 * ldc, ldc,
+                        bias, residual ? residual + i0 * ldr : NULL, ldr, gelu, bpp, n16, 0);
     } else {
         long units = (n + NR - 1) / NR;
         long j0 = units * part / parts * NR, j1 = units * (part + 1) / parts * NR;
         if (j1 > n) j1 = n;
         if (j0 >= j1) return;
-        const float *b2 = transB ? b + j0 * ldb : b + j0;
-        sgemm_serial(transA, transB, m, j1 - j0, k, alpha, a, lda, b2, ldb, beta, c + j0, ldc,
-                     bias ? bias + j0 : NULL, residual ? residual + j0 : NULL, ldr, gelu);
+        const float *b2 = bpp ? NULL : (transB ? b + j0 * ldb : b + j0);
+        sgemm_serial_pp(transA, transB, m, j1 - j0, k, alpha, a, lda, b2, ldb, beta, c + j0, ldc,
+                        bias ? bias + j0 : NULL, residual ? residual + j0 : NULL, ldr, gelu, bpp, n16, j0);
     }
+}
+
+void ramk_sgemm_part(int transA, int transB, long m, long n, long k, float alpha,
+                     const float *a, long lda, const float *b, long ldb, float beta,
+                     float *c, long ldc, const float *bias, const float *residual, long ldr,
+                     int gelu, int part, int parts) {
+    sgemm_part(transA, transB, m, n, k, alpha, a, lda, b, ldb, NULL, beta, c, ldc, bias, residual, ldr, gelu,
+               part, parts);
+}
+
+// ---- B packed once (inference weights) ----
+
+long ramk_sgemm_packed_b_count(long k, long n) { return (k > 0 ? k : 1) * ((n + NR - 1) / NR * NR); }
+
+AVX2 void ramk_sgemm_pack_b(int transB, const float *b, long ldb, long k, long n, float *dst) {
+    long n16 = (n + NR - 1) / NR * NR;
+    long nk = k > 0 ? (k + KC - 1) / KC : 1;
+    long kcb = k > 0 ? (k + nk - 1) / nk : 0;
+    // The same K slices as sgemm_serial_pp; slice pc holds n16 / 16 panels of kc × 16.
+    for (long pc = 0; pc < k; pc += kcb) {
+        long kc = k - pc < kcb ? k - pc : kcb;
+        pack_b(transB, b, ldb, pc, kc, 0, n, dst + pc * n16);
+    }
+}
+
+void ramk_sgemm_part_packed_b(int transA, long m, long n, long k, float alpha,
+                              const float *a, long lda, const float *packed_b, float beta,
+                              float *c, long ldc, const float *bias, const float *residual, long ldr,
+                              int gelu, int part, int parts) {
+    sgemm_part(transA, 0, m, n, k, alpha, a, lda, NULL, 0, packed_b, beta, c, ldc, bias, residual, ldr, gelu,
+               part, parts);
 }
 
 // ---- FMA throughput probe ----

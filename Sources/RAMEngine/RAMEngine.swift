@@ -184,7 +184,8 @@ public final class Engine {
     /// line of output to `write`. A file that cannot be read or transformed is reported on `report`
     /// and skipped.
     /// - Parameters:
-    ///   - model: a model to use instead of building `Arch` (tests); nil builds it.
+    ///   - model: a model to use instead of building `Arch` (tests); nil builds it, with its
+    ///     linear layers packed for inference (`Module.packLinearLayersForInference`).
     ///   - write: receives each output line (without newline).
     ///   - report: receives per-file error messages and progress (stderr in the CLI).
     /// - Returns: the predictions and the failed files.
@@ -204,7 +205,12 @@ public final class Engine {
             throw ConfigError.invalidValue(path: "Infer.transforms", message: "the list is empty; it needs at least DecodeImage, ResizeImage, NormalizeImage and ToCHWImage (see configs/ram_plus_swin_large_384.yaml)")
         }
         let post = try buildPostProcess()
-        let model = try model ?? buildModel()
+        let given = model
+        let model = try given ?? buildModel()
+        // A model built here serves only this run: its linear weights are packed once for the
+        // GEMM (bit-identical results, less time per image, no more memory). A model passed in
+        // is left as it is (the caller may still train or export it).
+        if given == nil { model.packLinearLayersForInference() }
         if let n = post.classCount, n != model.numTags {
             throw ConfigError.invalidValue(path: "PostProcess", message: "its tag list has \(n) tags but the model (Arch) gives \(model.numTags) logits per image; use the tag list the checkpoint was trained with (Arch.tag_list / PostProcess.tag_list)")
         }

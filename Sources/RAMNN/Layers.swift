@@ -16,11 +16,54 @@ public final class Linear: Module {
         super.init()
     }
 
+    /// The weight in the packed GEMM's panel layout, after `packForInference()`; nil before.
+    public private(set) var packed: PackedWeight?
+
     /// x `[..., in]` → `[..., out]`.
-    public func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight: weight.value, bias: bias?.value) }
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        if let p = packed { return RAMTensor.linear(x, packed: p, bias: bias?.value) }
+        return linear(x, weight: weight.value, bias: bias?.value)
+    }
+
+    /// `residual + x·Wᵀ + b`, the residual accumulated in the GEMM. x `[..., in]`, residual
+    /// `[..., out]` → `[..., out]`.
+    public func callAsFunction(_ x: Tensor, adding residual: Tensor) -> Tensor {
+        if let p = packed { return RAMTensor.linear(x, packed: p, bias: bias?.value, adding: residual) }
+        return linear(x, weight: weight.value, bias: bias?.value, adding: residual)
+    }
 
     /// gelu(x·Wᵀ + b), fused when no gradient is recorded. x `[..., in]` → `[..., out]`.
-    public func gelu(_ x: Tensor) -> Tensor { linearGELU(x, weight: weight.value, bias: bias?.value) }
+    public func gelu(_ x: Tensor) -> Tensor {
+        if let p = packed { return RAMTensor.linear(x, packed: p, bias: bias?.value, gelu: true) }
+        return linearGELU(x, weight: weight.value, bias: bias?.value)
+    }
+
+    /// For inference only: replaces the weight by its packed form (`PackedWeight`), which the
+    /// calls above then use; `weight.value` becomes an empty `[0]` tensor, so that nothing can
+    /// read stale values from it. Afterwards the layer cannot be trained, loaded into or
+    /// exported (build a new model for that). Does nothing and returns false when the packed
+    /// GEMM cannot run this layer (see `PackedWeight.init?(packing:)`) or when it is packed already.
+    @discardableResult
+    public func packForInference() -> Bool {
+        guard packed == nil, let p = PackedWeight(packing: weight.value.detached()) else { return false }
+        packed = p
+        weight.value = Tensor(zeros: [0])
+        return true
+    }
+}
+
+extension Module {
+    /// For inference only: `Linear.packForInference()` on every linear layer of the tree, then
+    /// the freed weights are returned to the system (`BufferPool.shared.trim()`), so that the
+    /// model's memory does not grow. Returns the number of layers packed. The model cannot be
+    /// trained, loaded into or exported afterwards.
+    @discardableResult
+    public func packLinearLayersForInference() -> Int {
+        var n = 0
+        for (_, m) in namedModules() { if let l = m as? Linear, l.packForInference() { n += 1 } }
+        BufferPool.shared.trim()
+        return n
+    }
 }
 
 /// Layer normalisation over the last axis (PyTorch `nn.LayerNorm`): `weight` (ones) and `bias`

@@ -63,3 +63,76 @@ func packedGemm(_ m: Int, _ n: Int, _ k: Int,
 func packedGemmParts(_ m: Int, _ n: Int, threads: Int) -> Int {
     max(1, min(threads, (m + 5) / 6 * ((n + 15) / 16)))
 }
+
+/// A linear layer's weight `[out, in]` packed once into the packed GEMM's B panels (CKernels
+/// `ramk_sgemm_pack_b`), for inference: the GEMM then reads the panels instead of packing the
+/// weight at every product (RAM++ Swin-L/384: about 4 % less CPU time per image, see
+/// docs/tagging.md). The panels take `in · ⌈out/16⌉·16` floats, as many as the weight when `out`
+/// is a multiple of 16, so a model whose weights are replaced by their packed form does not
+/// grow (`Linear.packForInference`). Results are bit-identical to `linear(_:weight:bias:)`
+/// wherever that uses the packed GEMM (6 rows or more); with fewer rows it uses OpenBLAS, whose
+/// sums are ordered differently.
+public final class PackedWeight: @unchecked Sendable {
+    /// `in` and `out` of the weight `[out, in]`.
+    public let inFeatures: Int, outFeatures: Int
+    let storage: TensorStorage
+
+    /// Packs `weight` `[out, in]` (any strides with one unit-stride axis). Returns nil when the
+    /// packed GEMM cannot run it: no AVX2 + FMA, fewer than 16 outputs (OpenBLAS does those),
+    /// or a layout BLAS cannot take.
+    public init?(packing weight: Tensor) {
+        guard CPUFeatures.avx2FMA, weight.rank == 2, weight.shape[0] >= 16, weight.shape[1] >= 1,
+              let lw = matLayout(rows: weight.shape[1], cols: weight.shape[0], rs: weight.strides[1], cs: weight.strides[0])
+        else { return nil }
+        let outF = weight.shape[0], inF = weight.shape[1]
+        inFeatures = inF
+        outFeatures = outF
+        storage = TensorStorage(count: ramk_sgemm_packed_b_count(inF, outF))
+        withExtendedLifetime(weight) {
+            ramk_sgemm_pack_b(lw.trans ? 1 : 0, weight.ptr, lw.ld, inF, outF, storage.pointer)
+        }
+    }
+}
+
+/// `x·Wᵀ + b`, then the exact GELU when `gelu`, then `+ residual` when given, with W packed
+/// (`PackedWeight`): x `[..., in]`, bias `[out]` or nil, residual `[..., out]` or nil →
+/// `[..., out]`. Inference only: traps when x, bias or residual requires a gradient (a packed
+/// weight has no gradient), or on mismatched shapes.
+public func linear(_ x: Tensor, packed w: PackedWeight, bias: Tensor?, adding residual: Tensor? = nil,
+                   gelu: Bool = false) -> Tensor {
+    precondition(x.rank >= 1 && x.shape[x.rank - 1] == w.inFeatures,
+                 "linear(packed:): x \(x.shape) for a packed weight [\(w.outFeatures), \(w.inFeatures)]")
+    precondition(!needsGrad(x) && !(bias.map { needsGrad($0) } ?? false) && !(residual.map { needsGrad($0) } ?? false),
+                 "linear(packed:): a packed weight is for inference; record gradients with the unpacked weight")
+    precondition(!(gelu && residual != nil), "linear(packed:): gelu with a residual is not supported")
+    let outF = w.outFeatures, inF = w.inFeatures
+    let rowsShape = Array(x.shape.dropLast())
+    if let b = bias { precondition(b.shape == [outF], "linear(packed:): bias \(b.shape) for \(outF) outputs") }
+    if let r = residual { precondition(r.shape == rowsShape + [outF], "linear(packed:): residual \(r.shape), expected \(rowsShape + [outF])") }
+    let M = shapeCount(rowsShape)
+    var xc = x
+    var rs = mergedStride(x, upTo: x.rank - 1)
+    if x.strides[x.rank - 1] != 1 && inF > 1 { rs = nil }
+    if rs == nil || (rs! < inF && M > 1) { xc = x.contiguous(); rs = inF }
+    let out = Tensor(uninitialized: rowsShape + [outF])
+    if M == 0 { return out }
+    let bc = bias?.contiguous(), rc = residual?.contiguous()
+    let o = out.storage.pointer, ld = max(rs!, inF, 1), g: Int32 = gelu ? 1 : 0
+    let parts = !Parallel.inParallelRegion && M * outF * max(inF, 1) >= packedGemmParallelWork
+        ? packedGemmParts(M, outF, threads: Parallel.threads) : 1
+    withExtendedLifetime((xc, bc, rc, w)) {
+        let xp = UnsafePointer(xc.ptr), bp = UnsafePointer(w.storage.pointer)
+        let biasP = bc.map { UnsafePointer($0.ptr) }, resP = rc.map { UnsafePointer($0.ptr) }
+        if parts <= 1 {
+            ramk_sgemm_part_packed_b(0, M, outF, inF, 1, xp, ld, bp, 0, o, outF, biasP, resP, outF, g, 0, 1)
+        } else {
+            Parallel.forChunks(parts, costPerItem: 1 << 20) { r in
+                for p in r {
+                    ramk_sgemm_part_packed_b(0, M, outF, inF, 1, xp, ld, bp, 0, o, outF, biasP, resP, outF, g,
+                                             Int32(p), Int32(parts))
+                }
+            }
+        }
+    }
+    return out
+}

@@ -84,6 +84,29 @@ final class ModelParityTests: XCTestCase {
         }
     }
 
+    /// `ram infer` packs the linear weights of the model it builds (`packLinearLayersForInference`):
+    /// the same logits to the bit, for all three fixture models, and still within 2e-4 of the
+    /// reference's.
+    func testPackedLinearLayersGiveTheSameLogits() throws {
+        let dir = try Fixtures.requireFixtures()
+        for name in ["ram_plus_swin_tiny_224", "ram_swin_tiny_384", "ram_plus_vit_tiny_224"] {
+            let (model, _) = try buildFixtureModel(name)
+            let m = try XCTUnwrap(try Fixtures.manifest().models.first { $0.name == name })
+            let expected = try Fixtures.safetensors(dir.appendingPathComponent(m.expected))
+            let image = try XCTUnwrap(m.tags.keys.sorted().first)
+            let x = try XCTUnwrap(expected["\(image).input"])
+            let input = Tensor(shape: x.shape, scalars: x.values)
+            let plain = withNoGrad { model.forward(input) }
+            let packedLayers = model.packLinearLayersForInference()
+            XCTAssertGreaterThan(packedLayers, 10, "\(name): linear layers packed")
+            let packed = withNoGrad { model.forward(input) }
+            XCTAssertEqual(packed.logits.scalars, plain.logits.scalars, "\(name): logits differ once packed")
+            XCTAssertEqual(packed.imageEmbeds?.scalars, plain.imageEmbeds?.scalars, "\(name): image_embeds differ once packed")
+            let e = try XCTUnwrap(expected["\(image).logits"])
+            XCTAssertLessThan(maxAbsDiff(packed.logits.scalars, e.values), 2e-4, "\(name) packed logits")
+        }
+    }
+
     func testRamPlusSwin224() throws { try check("ram_plus_swin_tiny_224") }
     func testRamSwin384() throws { try check("ram_swin_tiny_384") }
     func testRamPlusViT224() throws { try check("ram_plus_vit_tiny_224") }

@@ -34,6 +34,21 @@ void ramk_sgemm_part(int transA, int transB, long m, long n, long k, float alpha
                      const float *bias, const float *residual, long ldr, int gelu,
                      int part, int parts);
 
+/// Floats that `ramk_sgemm_pack_b` writes for a k×n op(B): k · (n rounded up to 16).
+long ramk_sgemm_packed_b_count(long k, long n);
+
+/// Packs all of op(B) (k×n; transB as above) into the micro-kernel's panels, in the K slices
+/// the GEMM uses, for `ramk_sgemm_part_packed_b`. dst: `ramk_sgemm_packed_b_count(k, n)` floats,
+/// 32-byte aligned. Used for inference weights, packed once instead of at every product.
+void ramk_sgemm_pack_b(int transB, const float *b, long ldb, long k, long n, float *dst);
+
+/// `ramk_sgemm_part` with op(B) already packed by `ramk_sgemm_pack_b` (same k and n). The
+/// results are bit-identical to packing B at every product.
+void ramk_sgemm_part_packed_b(int transA, long m, long n, long k, float alpha,
+                              const float *a, long lda, const float *packed_b, float beta,
+                              float *c, long ldc, const float *bias, const float *residual, long ldr,
+                              int gelu, int part, int parts);
+
 /// Exact GELU x·½(1 + erf(x/√2)) with the same erf approximation as the epilogue, applied in
 /// place to n floats (for tests and for elementwise use).
 void ramk_gelu_inplace(float *x, long n);
