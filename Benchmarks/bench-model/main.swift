@@ -204,7 +204,8 @@ do {
     let params = RAMArchSpec.uniqueParameterCount(arch: plan.arch, vision: plan.vision, q2l: plan.q2l,
                                                   med: plan.med, numTags: plan.numTags)
     print("\(configPath): \(label), \(plan.numTags) tags, \(params) parameters (model), batch \(batch), random weights, "
-          + (pack ? "\(packedLayers) linear layers packed for inference as `ram infer` packs them" : "linear layers not packed (--no-pack)"))
+          + (pack ? "\(packedLayers) linear layers, packed for inference on their first call as `ram infer` packs them"
+                : "linear layers not packed (--no-pack)"))
     print(String(format: "GFLOP per image: backbone %.1f + head %.1f = %.1f",
                  backboneFLOP / 1e9, headFLOPs / 1e9, (backboneFLOP + headFLOPs) / 1e9))
     let input = Tensor.randn([batch, 3, plan.imageSize, plan.imageSize], std: 1, seed: 7)
@@ -215,7 +216,11 @@ do {
             let t1 = now(), c1 = cpuNow()
             let out = head.map { $0(visual) } ?? visual
             let t2 = now(), c2 = cpuNow()
-            if r == 0 { continue }
+            if r == 0 {
+                print(String(format: "  warm-up: %.3f s wall, %.3f CPU-s%@", t2 - t0, c2 - c0,
+                             pack ? " (includes packing the linear weights)" : ""))
+                continue
+            }
             rows.append((t1 - t0, c1 - c0, t2 - t1, c2 - c1))
             print(String(format: "  run %d: %.3f s wall, %.3f CPU-s (backbone %.3f s / %.3f CPU-s, head %.3f s / %.3f CPU-s); output %@",
                          r, t2 - t0, c2 - c0, t1 - t0, c1 - c0, t2 - t1, c2 - c1, "\(out.shape)"))

@@ -19,7 +19,8 @@ for flags in "$@"; do
     # shellcheck disable=SC2086
     clang -O2 -fno-math-errno -mavx2 -mfma $flags -I"$root/Sources/CKernels/include" -I"$root/Sources/CKernels" \
         -Dramk_sgemm_part=v${i}_part -Dramk_sgemm=v${i}_sgemm -Dramk_gelu_inplace=v${i}_gelu \
-        -Dramk_fma_probe=v${i}_probe -c "$src" -o "$tmp/v$i.o"
+        -Dramk_fma_probe=v${i}_probe -Dramk_sgemm_packed_b_count=v${i}_pbcount -Dramk_sgemm_pack_b=v${i}_packb \
+        -Dramk_sgemm_pack_b_columns=v${i}_packbcols -Dramk_sgemm_part_packed_b=v${i}_partpb -c "$src" -o "$tmp/v$i.o"
     objs="$objs $tmp/v$i.o"; i=$((i + 1))
 done
 n=$i
@@ -27,7 +28,8 @@ n=$i
 while [ $i -lt 4 ]; do
     clang -O2 -fno-math-errno -mavx2 -mfma -I"$root/Sources/CKernels/include" -I"$root/Sources/CKernels" \
         -Dramk_sgemm_part=v${i}_part -Dramk_sgemm=v${i}_sgemm -Dramk_gelu_inplace=v${i}_gelu \
-        -Dramk_fma_probe=v${i}_probe -c "$src" -o "$tmp/v$i.o"
+        -Dramk_fma_probe=v${i}_probe -Dramk_sgemm_packed_b_count=v${i}_pbcount -Dramk_sgemm_pack_b=v${i}_packb \
+        -Dramk_sgemm_pack_b_columns=v${i}_packbcols -Dramk_sgemm_part_packed_b=v${i}_partpb -c "$src" -o "$tmp/v$i.o"
     objs="$objs $tmp/v$i.o"; i=$((i + 1))
 done
 # shellcheck disable=SC2086

@@ -387,21 +387,30 @@ void ramk_sgemm_part(int transA, int transB, long m, long n, long k, float alpha
 
 long ramk_sgemm_packed_b_count(long k, long n) { return (k > 0 ? k : 1) * ((n + NR - 1) / NR * NR); }
 
-AVX2 void ramk_sgemm_pack_b(int transB, const float *b, long ldb, long k, long n, float *dst) {
+AVX2 void ramk_sgemm_pack_b_columns(int transB, const float *b, long ldb, long k, long n, long j0, long j1,
+                                    float *dst) {
     long n16 = (n + NR - 1) / NR * NR;
     long nk = k > 0 ? (k + KC - 1) / KC : 1;
     long kcb = k > 0 ? (k + nk - 1) / nk : 0;
-    // The same K slices as sgemm_serial_pp; slice pc holds n16 / 16 panels of kc × 16.
+    if (j1 > n) j1 = n;
+    if (j0 < 0 || j0 >= j1) return;
+    // The same K slices as sgemm_serial_pp; slice pc holds n16 / 16 panels of kc × 16, the one
+    // of columns j .. j + 15 at j · kc.
     for (long pc = 0; pc < k; pc += kcb) {
         long kc = k - pc < kcb ? k - pc : kcb;
-        pack_b(transB, b, ldb, pc, kc, 0, n, dst + pc * n16);
+        pack_b(transB, b, ldb, pc, kc, j0, j1 - j0, dst + pc * n16 + j0 * kc);
     }
+}
+
+void ramk_sgemm_pack_b(int transB, const float *b, long ldb, long k, long n, float *dst) {
+    ramk_sgemm_pack_b_columns(transB, b, ldb, k, n, 0, n, dst);
 }
 
 void ramk_sgemm_part_packed_b(int transA, long m, long n, long k, float alpha,
                               const float *a, long lda, const float *packed_b, float beta,
                               float *c, long ldc, const float *bias, const float *residual, long ldr,
                               int gelu, int part, int parts) {
+    if (!packed_b) abort();   // would pack from a NULL B
     sgemm_part(transA, 0, m, n, k, alpha, a, lda, NULL, 0, packed_b, beta, c, ldc, bias, residual, ldr, gelu,
                part, parts);
 }

@@ -18,31 +18,51 @@ public final class Linear: Module {
 
     /// The weight in the packed GEMM's panel layout, after `packForInference()`; nil before.
     public private(set) var packed: PackedWeight?
+    /// Set by `Module.packLinearLayersForInference()`: the first call made without the tape
+    /// (inside `withNoGrad`) packs the weight (`packForInference()`) before computing.
+    public var packsOnFirstInference = false
+
+    /// The packed weight to use for input `x`, packing it now when `packsOnFirstInference` is
+    /// set and nothing records; nil: use `weight`. Traps when a packed layer is asked to record
+    /// a gradient for `x` (its weight is gone).
+    private func packedWeight(for x: Tensor) -> PackedWeight? {
+        if packed == nil && packsOnFirstInference && !GradMode.isEnabled {
+            packsOnFirstInference = false   // one attempt: a layer the packed GEMM cannot run stays as it is
+            packForInference()
+        }
+        if packed != nil {
+            precondition(!(GradMode.isEnabled && x.requiresGrad),
+                         "Linear: this layer was packed for inference (packForInference) and cannot record gradients")
+        }
+        return packed
+    }
 
     /// x `[..., in]` → `[..., out]`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        if let p = packed { return RAMTensor.linear(x, packed: p, bias: bias?.value) }
+        if let p = packedWeight(for: x) { return withNoGrad { RAMTensor.linear(x, packed: p, bias: bias?.value) } }
         return linear(x, weight: weight.value, bias: bias?.value)
     }
 
     /// `residual + x·Wᵀ + b`, the residual accumulated in the GEMM. x `[..., in]`, residual
     /// `[..., out]` → `[..., out]`.
     public func callAsFunction(_ x: Tensor, adding residual: Tensor) -> Tensor {
-        if let p = packed { return RAMTensor.linear(x, packed: p, bias: bias?.value, adding: residual) }
+        if let p = packedWeight(for: x) {
+            return withNoGrad { RAMTensor.linear(x, packed: p, bias: bias?.value, adding: residual) }
+        }
         return linear(x, weight: weight.value, bias: bias?.value, adding: residual)
     }
 
     /// gelu(x·Wᵀ + b), fused when no gradient is recorded. x `[..., in]` → `[..., out]`.
     public func gelu(_ x: Tensor) -> Tensor {
-        if let p = packed { return RAMTensor.linear(x, packed: p, bias: bias?.value, gelu: true) }
+        if let p = packedWeight(for: x) { return withNoGrad { RAMTensor.linear(x, packed: p, bias: bias?.value, gelu: true) } }
         return linearGELU(x, weight: weight.value, bias: bias?.value)
     }
 
     /// For inference only: replaces the weight by its packed form (`PackedWeight`), which the
     /// calls above then use; `weight.value` becomes an empty `[0]` tensor, so that nothing can
-    /// read stale values from it. Afterwards the layer cannot be trained, loaded into or
-    /// exported (build a new model for that). Does nothing and returns false when the packed
-    /// GEMM cannot run this layer (see `PackedWeight.init?(packing:)`) or when it is packed already.
+    /// read stale values from it, and `stateDict()` / `load` of the model refuse (see
+    /// `Module.packedLayerNames`). Does nothing and returns false when the packed GEMM cannot
+    /// run this layer (see `PackedWeight.init?(packing:)`) or when it is packed already.
     @discardableResult
     public func packForInference() -> Bool {
         guard packed == nil, let p = PackedWeight(packing: weight.value.detached()) else { return false }
@@ -53,16 +73,22 @@ public final class Linear: Module {
 }
 
 extension Module {
-    /// For inference only: `Linear.packForInference()` on every linear layer of the tree, then
-    /// the freed weights are returned to the system (`BufferPool.shared.trim()`), so that the
-    /// model's memory does not grow. Returns the number of layers packed. The model cannot be
-    /// trained, loaded into or exported afterwards.
+    /// For inference only: marks every linear layer of the tree to pack its weight on its first
+    /// call without the tape (`Linear.packsOnFirstInference`); returns the number of linear
+    /// layers marked. Packing on first use costs the first forward pass about what packing the
+    /// weights at every product costs anyway, and layers that inference never calls (RAM's text
+    /// decoder) are never packed. Same memory: each packed weight replaces its plain one.
+    /// Afterwards the model cannot be trained, loaded into or exported.
     @discardableResult
     public func packLinearLayersForInference() -> Int {
         var n = 0
-        for (_, m) in namedModules() { if let l = m as? Linear, l.packForInference() { n += 1 } }
-        BufferPool.shared.trim()
+        for (_, m) in namedModules() { if let l = m as? Linear { l.packsOnFirstInference = true; n += 1 } }
         return n
+    }
+
+    /// Dotted names of the linear layers whose weight has been packed (`Linear.packForInference`).
+    public var packedLayerNames: [String] {
+        namedModules().compactMap { name, m in (m as? Linear)?.packed != nil ? name : nil }
     }
 }
 

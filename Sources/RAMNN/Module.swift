@@ -107,7 +107,11 @@ open class Module {
     public func zeroGrad() { for p in parameters() { p.zeroGrad() } }
 
     /// Every parameter and buffer by state-dict name.
+    /// Traps when linear layers of the tree were packed for inference (their weights are gone).
     public func stateDict() -> [String: Tensor] {
+        let packedLayers = packedLayerNames
+        precondition(packedLayers.isEmpty, "stateDict: the linear layers \(packedLayers.prefix(3).joined(separator: ", "))"
+                     + "\(packedLayers.count > 3 ? ", …" : "") were packed for inference; build the model again to save it")
         var d: [String: Tensor] = [:]
         for (n, p) in namedTensors() { d[n] = p.value.detached() }
         return d
@@ -150,6 +154,9 @@ extension Module {
     /// mismatched entry throws `LoadError` (naming every key) before anything is changed.
     @discardableResult
     public func load(_ tensors: [String: Tensor], strict: Bool) throws -> LoadReport {
+        let packedLayers = packedLayerNames
+        precondition(packedLayers.isEmpty, "load: the linear layers \(packedLayers.prefix(3).joined(separator: ", "))"
+                     + "\(packedLayers.count > 3 ? ", …" : "") were packed for inference; build the model again to load weights")
         var report = LoadReport()
         let own = namedTensors()
         var ownNames = Set<String>()

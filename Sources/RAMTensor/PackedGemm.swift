@@ -65,7 +65,7 @@ func packedGemmParts(_ m: Int, _ n: Int, threads: Int) -> Int {
 }
 
 /// A linear layer's weight `[out, in]` packed once into the packed GEMM's B panels (CKernels
-/// `ramk_sgemm_pack_b`), for inference: the GEMM then reads the panels instead of packing the
+/// `ramk_sgemm_pack_b_columns`, on all workers), for inference: the GEMM then reads the panels instead of packing the
 /// weight at every product (RAM++ Swin-L/384: about 4 % less CPU time per image, see
 /// docs/tagging.md). The panels take `in · ⌈out/16⌉·16` floats, as many as the weight when `out`
 /// is a multiple of 16, so a model whose weights are replaced by their packed form does not
@@ -88,8 +88,14 @@ public final class PackedWeight: @unchecked Sendable {
         inFeatures = inF
         outFeatures = outF
         storage = TensorStorage(count: ramk_sgemm_packed_b_count(inF, outF))
+        // Column ranges of whole panels, one per worker (a transposing copy: worth two cores
+        // for the large weights).
+        let panels = (outF + 15) / 16, dst = storage.pointer, tb: Int32 = lw.trans ? 1 : 0
         withExtendedLifetime(weight) {
-            ramk_sgemm_pack_b(lw.trans ? 1 : 0, weight.ptr, lw.ld, inF, outF, storage.pointer)
+            let src = UnsafePointer(weight.ptr)
+            Parallel.forChunks(panels, costPerItem: 16 * inF) { r in
+                ramk_sgemm_pack_b_columns(tb, src, lw.ld, inF, outF, r.lowerBound * 16, r.upperBound * 16, dst)
+            }
         }
     }
 }

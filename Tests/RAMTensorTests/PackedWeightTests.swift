@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import XCTest
 import RAMNN
@@ -31,9 +32,12 @@ final class PackedWeightTests: XCTestCase {
 
     func testPackedLinearMatchesUnpackedBitForBit() throws {
         try XCTSkipUnless(CPUFeatures.avx2FMA, "needs AVX2 + FMA (the packed GEMM)")
-        // (rows, in, out): a single row, edges around 6×16, K over one KC slice (513 → 2 slices,
-        // 300 → 2), the M split (2000 rows) and the N split (40 rows × 3000 outputs) over workers.
-        let shapes = [(1, 3, 16), (5, 37, 40), (7, 300, 100), (130, 513, 48), (2000, 768, 64), (40, 256, 3000)]
+        // (rows, in, out): a single row, edges around 6×16, K in several KC slices (300 → 150 +
+        // 150, 513 → 3 × 171, 520 → 174 + 174 + 172: a shorter last slice), the M split (2000
+        // rows) and the N split (40 rows × 3000 outputs, also over several K slices and NC
+        // blocks, with out not a multiple of 16) when there are two workers.
+        let shapes = [(1, 3, 16), (5, 37, 40), (7, 300, 100), (13, 520, 40), (130, 513, 48), (2000, 768, 64),
+                      (40, 256, 3000), (40, 520, 3000)]
         for (n, (m, inF, outF)) in shapes.enumerated() {
             let seed = UInt64(n) * 10
             let x = random([m, inF], seed: seed + 1), w = random([outF, inF], seed: seed + 2)
@@ -65,6 +69,51 @@ final class PackedWeightTests: XCTestCase {
         }
     }
 
+    /// `ramk_sgemm_part_packed_b` split into 1, 2 and 3 parts (whatever the thread count), along
+    /// M and along N: every part together gives the unsplit packed-B product, bit for bit.
+    func testPartsOfThePackedProductCoverIt() throws {
+        try XCTSkipUnless(CPUFeatures.avx2FMA, "needs AVX2 + FMA (the packed GEMM)")
+        for (m, k, n) in [(50, 520, 40), (12, 300, 1100)] {   // m ≥ n: M split; m < n: N split
+            let a = random([m, k], seed: 61).scalars, w = random([n, k], seed: 62).scalars
+            let bias = random([n], seed: 63).scalars
+            let packed = UnsafeMutablePointer<Float>.allocate(capacity: ramk_sgemm_packed_b_count(k, n) + 16)
+            defer { packed.deallocate() }
+            let aligned = UnsafeMutablePointer<Float>(bitPattern: (Int(bitPattern: packed) + 63) & ~63)!
+            w.withUnsafeBufferPointer { ramk_sgemm_pack_b(1, $0.baseAddress, k, k, n, aligned) }
+            func run(_ parts: Int32) -> [Float] {
+                var c = [Float](repeating: .nan, count: m * n)
+                a.withUnsafeBufferPointer { ap in
+                    bias.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            for part in 0..<parts {
+                                ramk_sgemm_part_packed_b(0, m, n, k, 1, ap.baseAddress, k, aligned, 0, cp.baseAddress, n,
+                                                         bp.baseAddress, nil, 0, 0, part, parts)
+                            }
+                        }
+                    }
+                }
+                return c
+            }
+            let whole = run(1)
+            XCTAssertFalse(whole.contains { $0.isNaN }, "\(m)×\(k)×\(n): an element was not written")
+            XCTAssertEqual(run(2), whole, "\(m)×\(k)×\(n) in 2 parts")
+            XCTAssertEqual(run(3), whole, "\(m)×\(k)×\(n) in 3 parts")
+            // And the same as packing B at every product.
+            var c = [Float](repeating: .nan, count: m * n)
+            a.withUnsafeBufferPointer { ap in
+                w.withUnsafeBufferPointer { wp in
+                    bias.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            ramk_sgemm_part(0, 1, m, n, k, 1, ap.baseAddress, k, wp.baseAddress, k, 0, cp.baseAddress, n,
+                                            bp.baseAddress, nil, 0, 0, 0, 1)
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(whole, c, "\(m)×\(k)×\(n): packed B once against packing it in the product")
+        }
+    }
+
     func testPackedFromTransposedViewAndBatchedRows() throws {
         try XCTSkipUnless(CPUFeatures.avx2FMA, "needs AVX2 + FMA (the packed GEMM)")
         // A .pdparams Linear weight is stored [in, out]; the model sees its transpose.
@@ -92,19 +141,27 @@ final class PackedWeightTests: XCTestCase {
             let a = Linear(20, 48, seed: 1)
             let b = Linear(48, 1, seed: 2)      // one output: stays unpacked
             let c: Linear? = Linear(48, 32, bias: false, seed: 3)
+            let unused = Linear(8, 16, seed: 4) // never called: never packed
         }
         let model = Pair()
         let x = random([11, 20], seed: 7), res = random([11, 48], seed: 8)
-        let before = withNoGrad { (model.b(model.a.gelu(x)).scalars, model.a(x, adding: res).scalars, model.c!(model.a(x)).scalars) }
-        XCTAssertEqual(model.packLinearLayersForInference(), 2)
-        XCTAssertNotNil(model.a.packed)
-        XCTAssertNil(model.b.packed)
+        func outputs() -> ([Float], [Float], [Float]) {
+            withNoGrad { (model.b(model.a.gelu(x)).scalars, model.a(x, adding: res).scalars, model.c!(model.a(x)).scalars) }
+        }
+        let before = outputs()
+        XCTAssertEqual(model.packLinearLayersForInference(), 4, "every linear layer is marked")
+        XCTAssertTrue(model.packedLayerNames.isEmpty, "nothing is packed before a call")
+        _ = model.a(x)   // with the tape on: not packed
+        XCTAssertNil(model.a.packed)
+        let after = outputs()
+        XCTAssertEqual(model.packedLayerNames.sorted(), ["a", "c"])
         XCTAssertEqual(model.a.weight.value.shape, [0], "the plain weight is dropped")
         XCTAssertEqual(model.b.weight.value.shape, [1, 48])
+        XCTAssertEqual(model.unused.weight.value.shape, [16, 8])
         XCTAssertFalse(model.a.packForInference(), "packing twice does nothing")
-        let after = withNoGrad { (model.b(model.a.gelu(x)).scalars, model.a(x, adding: res).scalars, model.c!(model.a(x)).scalars) }
         XCTAssertEqual(after.0, before.0)
         XCTAssertEqual(after.1, before.1)
         XCTAssertEqual(after.2, before.2)
+        XCTAssertEqual(outputs().0, before.0, "and the same on later calls")
     }
 }

@@ -42,8 +42,14 @@ long ramk_sgemm_packed_b_count(long k, long n);
 /// 32-byte aligned. Used for inference weights, packed once instead of at every product.
 void ramk_sgemm_pack_b(int transB, const float *b, long ldb, long k, long n, float *dst);
 
-/// `ramk_sgemm_part` with op(B) already packed by `ramk_sgemm_pack_b` (same k and n). The
-/// results are bit-identical to packing B at every product.
+/// The part of `ramk_sgemm_pack_b` for the columns j0 ..< j1 of op(B) (j0 a multiple of 16;
+/// j1 a multiple of 16 or n), written where the whole packing puts them, so that threads can
+/// pack disjoint column ranges of one dst concurrently.
+void ramk_sgemm_pack_b_columns(int transB, const float *b, long ldb, long k, long n, long j0, long j1,
+                               float *dst);
+
+/// `ramk_sgemm_part` with op(B) already packed by `ramk_sgemm_pack_b` (same k and n; not NULL,
+/// 32-byte aligned). The results are bit-identical to `ramk_sgemm_part` packing B itself.
 void ramk_sgemm_part_packed_b(int transA, long m, long n, long k, float alpha,
                               const float *a, long lda, const float *packed_b, float beta,
                               float *c, long ldc, const float *bias, const float *residual, long ldr,
