@@ -95,6 +95,10 @@ public final class Engine {
 
     // MARK: infer
 
+    /// `infer` packs the linear weights of the model it builds (`packLinearLayersForInference`)
+    /// when it has at least this many images to tag.
+    public static let packWeightsFromImageCount = 4
+
     /// The post-processor: `Infer.PostProcess` (`name:` style), else the top-level `PostProcess`
     /// (`name:` style, or PaddleClas deploy style `main_indicator: RamOutPut` + `RamOutPut: {...}`).
     public func buildPostProcess() throws -> any PostProcess {
@@ -185,7 +189,8 @@ public final class Engine {
     /// and skipped.
     /// - Parameters:
     ///   - model: a model to use instead of building `Arch` (tests); nil builds it, with its
-    ///     linear layers packed for inference (`Module.packLinearLayersForInference`).
+    ///     linear layers packed for inference (`Module.packLinearLayersForInference`) when there
+    ///     are at least `packWeightsFromImageCount` images.
     ///   - write: receives each output line (without newline).
     ///   - report: receives per-file error messages and progress (stderr in the CLI).
     /// - Returns: the predictions and the failed files.
@@ -210,11 +215,11 @@ public final class Engine {
         if let n = post.classCount, n != model.numTags {
             throw ConfigError.invalidValue(path: "PostProcess", message: "its tag list has \(n) tags but the model (Arch) gives \(model.numTags) logits per image; use the tag list the checkpoint was trained with (Arch.tag_list / PostProcess.tag_list)")
         }
-        // A model built here serves only this run: each linear layer packs its weight for the
-        // GEMM on its first call (the same results for 6 rows or more, less time per image, no
-        // more memory). A model passed in is left as it is (the caller may still train or
-        // export it).
-        if given == nil { model.packLinearLayersForInference() }
+        // A model built here serves only this run. With enough images its linear weights are
+        // packed for the GEMM once (the same results for 6 rows or more, no more memory): the
+        // packing costs about as much as it saves on three or four images. A model passed in
+        // is left as it is (the caller may still train or export it).
+        if given == nil && files.count >= Engine.packWeightsFromImageCount { model.packLinearLayersForInference() }
         let size = model.imageSize
 
         var predictions: [Prediction] = []

@@ -84,9 +84,9 @@ final class ModelParityTests: XCTestCase {
         }
     }
 
-    /// `ram infer` packs the linear weights of the model it builds (`packLinearLayersForInference`,
-    /// on first use): the same logits to the bit, for all three fixture models, and still within
-    /// 2e-4 of the reference's.
+    /// `ram infer` packs the linear weights of the model it builds (`packLinearLayersForInference`):
+    /// the same logits to the bit, for all three fixture models, and still within 2e-4 of the
+    /// reference's.
     func testPackedLinearLayersGiveTheSameLogits() throws {
         let dir = try Fixtures.requireFixtures()
         for name in ["ram_plus_swin_tiny_224", "ram_swin_tiny_384", "ram_plus_vit_tiny_224"] {
@@ -97,10 +97,16 @@ final class ModelParityTests: XCTestCase {
             let x = try XCTUnwrap(expected["\(image).input"])
             let input = Tensor(shape: x.shape, scalars: x.values)
             let plain = withNoGrad { model.forward(input) }
-            model.packLinearLayersForInference()
+            let packedCount = model.packLinearLayersForInference()
             let packed = withNoGrad { model.forward(input) }
-            // Every linear layer inference calls is packed now: the whole visual encoder, and
-            // all the head's layers with 16 outputs or more.
+            // Shared (tied) layers are listed under each of their names but packed once.
+            let linears = model.namedModules().compactMap { $0.1 as? Linear }
+            XCTAssertEqual(packedCount, Set(linears.filter { $0.packed != nil }.map { ObjectIdentifier($0) }).count, name)
+            for (l, m) in model.namedModules() {
+                if let lin = m as? Linear, lin.outFeatures >= 16 { XCTAssertNotNil(lin.packed, "\(name): \(l) not packed") }
+            }
+            // Every linear layer with 16 outputs or more is packed: the whole visual encoder and
+            // the head's layers; not `fc` (one output).
             let packedNames = Set(model.packedLayerNames)
             let encoderLinears = model.namedModules().filter { $0.0.hasPrefix("visual_encoder.") && $0.1 is Linear }.map { $0.0 }
             XCTAssertFalse(encoderLinears.isEmpty, name)
