@@ -206,7 +206,7 @@ do {
     let params = RAMArchSpec.uniqueParameterCount(arch: plan.arch, vision: plan.vision, q2l: plan.q2l,
                                                   med: plan.med, numTags: plan.numTags)
     print("\(configPath): \(label), \(plan.numTags) tags, \(params) parameters (model), batch \(batch), random weights, "
-          + (pack ? String(format: "%d linear layers packed for inference as `ram infer` packs them for 4 images or more (%.3f s)",
+          + (pack ? String(format: "%d linear layers packed for inference as `ram infer` packs them for 16 images or more (%.3f s)",
                         packedLayers, packSeconds)
                 : "linear layers not packed (--no-pack)"))
     print(String(format: "GFLOP per image: backbone %.1f + head %.1f = %.1f",

@@ -275,7 +275,7 @@ if selected("gemm") && CPUFeatures.avx2FMA {
         ("head q/out", 4585, 768, 768, 4), ("head fc1", 4585, 3072, 768, 2), ("head fc2", 4585, 768, 3072, 2),
         ("head k/v", 145, 768, 512, 4),
     ]
-    var perImageOurs = 0.0, perImageBlas = 0.0, perImageFlops = 0.0
+    var perImageOurs = 0.0, perImageBlas = 0.0, perImageFlops = 0.0, perImagePacked = 0.0
     for (name, m, n, k, count) in shapes {
         let x = Tensor.randn([m, k], seed: 21), w = Tensor.randn([n, k], std: 0.05, seed: 22)
         let cb = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
@@ -292,12 +292,19 @@ if selected("gemm") && CPUFeatures.avx2FMA {
                 // by the workers); the result is copied out for the check only.
                 var y = Tensor(zeros: [1])
                 func ours() { y = withNoGrad { linear(x, weight: w, bias: nil) } }
-                blas(); ours()
-                var tb = Double.infinity, to = Double.infinity
+                // The same with the weight packed once, as `ram infer` packs it (PackedWeight).
+                let pw = PackedWeight(packing: w)
+                var yp = Tensor(zeros: [1])
+                func packed() { if let pw { yp = withNoGrad { linear(x, packed: pw, bias: nil) } } }
+                blas(); ours(); packed()
+                var tb = Double.infinity, to = Double.infinity, tp = Double.infinity
                 for _ in 0..<max(repeats, 5) {
                     var t0 = now(); blas(); tb = min(tb, now() - t0)
                     t0 = now(); ours(); to = min(to, now() - t0)
+                    t0 = now(); packed(); tp = min(tp, now() - t0)
                 }
+                if pw != nil { precondition(yp.scalars == y.scalars, "\(name): packed weight gives other results") }
+                perImagePacked += Double(count) * (pw != nil ? tp : to)
                 y.withUnsafeBufferPointer { yp in co.update(from: yp.baseAddress!, count: m * n) }
                 var maxDiff: Float = 0
                 for i in 0..<(m * n) { maxDiff = max(maxDiff, abs(cb[i] - co[i])) }
@@ -305,16 +312,16 @@ if selected("gemm") && CPUFeatures.avx2FMA {
                 let gb = fl / tb / 1e9, go = fl / to / 1e9
                 perImageOurs += Double(count) * to; perImageBlas += Double(count) * tb; perImageFlops += Double(count) * fl
                 print(pad(String(format: "  %@ %d×%d·%d", name, m, k, n), 36)
-                      + String(format: "cblas %6.1f (%3.0f%% / %3.0f%%)   ours %6.1f (%3.0f%% / %3.0f%%)   ours/cblas %.2f   max|Δ| %.1e",
-                               gb, 100 * gb / fmaN, 100 * gb / peak, go, 100 * go / fmaN, 100 * go / peak, go / gb, maxDiff))
+                      + String(format: "cblas %6.1f (%3.0f%% / %3.0f%%)   ours %6.1f (%3.0f%% / %3.0f%%)   ours/cblas %.2f   packed W %6.1f   max|Δ| %.1e",
+                               gb, 100 * gb / fmaN, 100 * gb / peak, go, 100 * go / fmaN, 100 * go / peak, go / gb, fl / tp / 1e9, maxDiff))
             }
         }
     }
     // The Linears of one image, each shape's best time × its count: a lower bound for the
     // model's GEMM time (operands warm, no other work in between).
-    print(String(format: "  per RAM++ Swin-L/384 image (%.1f GFLOP in Linears): ours %.0f ms (%.1f GFLOP/s = %.0f%% of the FMA ceiling), cblas %.0f ms",
+    print(String(format: "  per RAM++ Swin-L/384 image (%.1f GFLOP in Linears): ours %.0f ms (%.1f GFLOP/s = %.0f%% of the FMA ceiling), with packed weights %.0f ms, cblas %.0f ms",
                  perImageFlops / 1e9, perImageOurs * 1e3, perImageFlops / perImageOurs / 1e9,
-                 100 * perImageFlops / perImageOurs / 1e9 / fmaN, perImageBlas * 1e3))
+                 100 * perImageFlops / perImageOurs / 1e9 / fmaN, perImagePacked * 1e3, perImageBlas * 1e3))
 }
 print("")
 print(String(format: "peak RSS (VmHWM): %.0f MiB; load average at end: %@", peakRSSMiB(), loadAverage()))

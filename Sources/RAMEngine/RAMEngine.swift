@@ -96,8 +96,10 @@ public final class Engine {
     // MARK: infer
 
     /// `infer` packs the linear weights of the model it builds (`packLinearLayersForInference`)
-    /// when it has at least this many images to tag.
-    public static let packWeightsFromImageCount = 4
+    /// when it has at least this many images to tag. Packing RAM++ Swin-L/384 costs 0.36–0.43 s
+    /// once and saves an estimated 1–4 % per image (docs/tagging.md), so it pays from about
+    /// 4–17 images; 16 keeps small jobs from paying for it.
+    nonisolated(unsafe) public static var packWeightsFromImageCount = 16
 
     /// The post-processor: `Infer.PostProcess` (`name:` style), else the top-level `PostProcess`
     /// (`name:` style, or PaddleClas deploy style `main_indicator: RamOutPut` + `RamOutPut: {...}`).
@@ -216,9 +218,9 @@ public final class Engine {
             throw ConfigError.invalidValue(path: "PostProcess", message: "its tag list has \(n) tags but the model (Arch) gives \(model.numTags) logits per image; use the tag list the checkpoint was trained with (Arch.tag_list / PostProcess.tag_list)")
         }
         // A model built here serves only this run. With enough images its linear weights are
-        // packed for the GEMM once (the same results for 6 rows or more, no more memory): the
-        // packing costs about as much as it saves on three or four images. A model passed in
-        // is left as it is (the caller may still train or export it).
+        // packed for the GEMM once (the same results for 6 rows or more, no more memory; see
+        // packWeightsFromImageCount). A model passed in is left as it is (the caller may still
+        // train or export it).
         if given == nil && files.count >= Engine.packWeightsFromImageCount { model.packLinearLayersForInference() }
         let size = model.imageSize
 

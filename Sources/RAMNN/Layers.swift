@@ -67,9 +67,9 @@ extension Module {
     /// For inference only: `Linear.packForInference()` on every linear layer of the tree, then
     /// the freed weights go back to the system (`BufferPool.shared.trim()`), so the model's
     /// memory does not grow. Returns the number of layers packed. It costs one pass over the
-    /// weights (RAM++ Swin-L/384: about 0.3–0.45 s), which each later forward pass earns back
-    /// in part (about 4 % of its CPU time, see docs/tagging.md). Afterwards the model cannot be
-    /// trained, loaded into or saved.
+    /// weights (RAM++ Swin-L/384: 0.36–0.43 s), which later forward passes earn back (an
+    /// estimated 1–4 % of each, see docs/tagging.md). Afterwards the model cannot be trained,
+    /// loaded into or saved.
     @discardableResult
     public func packLinearLayersForInference() -> Int {
         var n = 0

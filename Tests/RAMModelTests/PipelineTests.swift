@@ -9,9 +9,21 @@ import XCTest
 
 /// `ram infer` through the engine: from every fixture image file through the config's Infer
 /// pipeline (DecodeImage, PIL bilinear resize, NormalizeImage, ToCHWImage), the model in batches
-/// of 3 and RamOutPut: exactly the manifest's en and cn tag strings.
+/// of 3 and RamOutPut: exactly the manifest's en and cn tag strings, with the model's weights
+/// as loaded and packed for inference.
 final class EngineInferTests: XCTestCase {
     func testEngineInferMatchesManifest() throws {
+        try checkEngineInfer()
+    }
+
+    func testEngineInferWithPackedWeightsMatchesManifest() throws {
+        let saved = Engine.packWeightsFromImageCount
+        defer { Engine.packWeightsFromImageCount = saved }
+        Engine.packWeightsFromImageCount = 1   // the fixture set has 7 images
+        try checkEngineInfer()
+    }
+
+    private func checkEngineInfer() throws {
         let manifest = try Fixtures.manifest()   // skips when ../shared is absent
         for name in ["ram_plus_swin_tiny_224", "ram_swin_tiny_384", "ram_plus_vit_tiny_224"] {
             let m = try XCTUnwrap(manifest.models.first { $0.name == name })
