@@ -10,16 +10,8 @@ import RAMNN
 /// K split into several slices, both two-worker splits and a transposed weight view; checked
 /// against a double-precision reference too, so that a fault shared by both paths would show.
 final class PackedWeightTests: XCTestCase {
-    struct Rand {
-        var s: UInt64
-        mutating func next() -> Float {
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: s >> 11) % 2_000_001 - 1_000_000) / 1_000_000
-        }
-    }
-
     func random(_ shape: [Int], seed: UInt64) -> Tensor {
-        var r = Rand(s: seed)
+        var r = PackedGemmTests.Rand(s: seed)
         return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in r.next() })
     }
 
