@@ -97,8 +97,8 @@ public final class Engine {
 
     /// `infer` packs the linear weights of the model it builds (`packLinearLayersForInference`)
     /// when it has at least this many images to tag. Packing RAM++ Swin-L/384 costs 0.36–0.43 s
-    /// once and saves an estimated 1–4 % per image (docs/tagging.md), so it pays from about
-    /// 4–17 images; 16 keeps small jobs from paying for it.
+    /// once and saves an estimated 0–4 % per image (docs/tagging.md); from 16 images on, it
+    /// costs at most about 1 % of the job.
     nonisolated(unsafe) public static var packWeightsFromImageCount = 16
 
     /// The post-processor: `Infer.PostProcess` (`name:` style), else the top-level `PostProcess`

@@ -67,8 +67,8 @@ extension Module {
     /// For inference only: `Linear.packForInference()` on every linear layer of the tree, then
     /// the freed weights go back to the system (`BufferPool.shared.trim()`), so the model's
     /// memory does not grow. Returns the number of layers packed. It costs one pass over the
-    /// weights (RAM++ Swin-L/384: 0.36–0.43 s), which later forward passes earn back (an
-    /// estimated 1–4 % of each, see docs/tagging.md). Afterwards the model cannot be trained,
+    /// weights (RAM++ Swin-L/384: 0.36–0.43 s), which later forward passes may earn back (an
+    /// estimated 0–4 % of each, see docs/tagging.md). Afterwards the model cannot be trained,
     /// loaded into or saved.
     @discardableResult
     public func packLinearLayersForInference() -> Int {

@@ -66,7 +66,7 @@ func packedGemmParts(_ m: Int, _ n: Int, threads: Int) -> Int {
 
 /// A linear layer's weight `[out, in]` packed once into the packed GEMM's B panels (CKernels
 /// `ramk_sgemm_pack_b_columns`, on all workers), for inference: the GEMM then reads the panels instead of packing the
-/// weight at every product (RAM++ Swin-L/384: an estimated 1–4 % less time per image, see
+/// weight at every product (RAM++ Swin-L/384: an estimated 0–4 % less time per image, see
 /// docs/tagging.md). The panels take `in · ⌈out/16⌉·16` floats, as many as the weight when `out`
 /// is a multiple of 16, so a model whose weights are replaced by their packed form does not
 /// grow (`Linear.packForInference`). Results are bit-identical to `linear(_:weight:bias:)`
