@@ -65,9 +65,9 @@ func packedGemmParts(_ m: Int, _ n: Int, threads: Int) -> Int {
 }
 
 /// A linear layer's weight `[out, in]` packed once into the packed GEMM's B panels (CKernels
-/// `ramk_sgemm_pack_b_columns`, on all workers), for inference: the GEMM then reads the panels instead of packing the
-/// weight at every product (RAM++ Swin-L/384: an estimated 0–4 % less time per image, see
-/// docs/tagging.md). The panels take `in · ⌈out/16⌉·16` floats, as many as the weight when `out`
+/// `ramk_sgemm_pack_b_columns`, on all workers), for inference: the GEMM then reads the panels
+/// instead of packing the weight at every product (RAM++ Swin-L/384: an estimated 0–4 % less
+/// time per image, see docs/tagging.md). The panels take `in · ⌈out/16⌉·16` floats, as many as the weight when `out`
 /// is a multiple of 16, so a model whose weights are replaced by their packed form does not
 /// grow (`Linear.packForInference`). Results are bit-identical to `linear(_:weight:bias:)`
 /// wherever that uses the packed GEMM (6 rows or more); with fewer rows it uses OpenBLAS, whose
