@@ -4,7 +4,10 @@
 // alternately on the same operands, so the VM's minute-scale speed drift hits them alike.
 // Prints per-shape GFLOP/s (best of the rounds) and the per-image total (best time × count).
 // COLD=1 rotates through enough weight copies (192 MB) that weights come from DRAM, as in the
-// model. A variant whose results differ from v0's is flagged.
+// model. PACKED=1 times the packed-weight path (each variant's ramk_sgemm_pack_b, then
+// ramk_sgemm_part_packed_b), as inference runs it; PACKED_MASK=M only the variants whose bit is
+// set in M (PACKED_MASK=2 with two identical variants: unpacked against packed). A variant whose results differ from v0's is
+// flagged.
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +20,25 @@ typedef void (*partfn)(int, int, long, long, long, float, const float *, long, c
                               float *, long, const float *, const float *, long, int, int, int);
 DECL(v0) DECL(v1) DECL(v2) DECL(v3)
 static partfn fns[] = {v0_part, v1_part, v2_part, v3_part};
+// The packed-weight path (PACKED=1): each variant packs the weights with its own packer.
+typedef long (*countfn)(long, long);
+typedef void (*packfn)(int, const float *, long, long, long, float *);
+typedef void (*ppfn)(int, long, long, long, float, const float *, long, const float *, float, float *, long,
+                     const float *, const float *, long, int, int, int);
+#define DECLP(v) long v##_pbcount(long, long); void v##_packb(int, const float *, long, long, long, float *); \
+    void v##_partpb(int, long, long, long, float, const float *, long, const float *, float, float *, long, \
+                    const float *, const float *, long, int, int, int);
+DECLP(v0) DECLP(v1) DECLP(v2) DECLP(v3)
+static countfn counts[] = {v0_pbcount, v1_pbcount, v2_pbcount, v3_pbcount};
+static packfn packs[] = {v0_packb, v1_packb, v2_packb, v3_packb};
+static ppfn pps[] = {v0_partpb, v1_partpb, v2_partpb, v3_partpb};
 
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 
-typedef struct { partfn f; long m, n, k; const float *a, *w; float *c; int part, parts; } job_t;
+typedef struct { partfn f; ppfn pp; long m, n, k; const float *a, *w; float *c; int part, parts; } job_t;
 static void *run(void *p) {
     job_t *j = p;   // y[m×n] = x[m×k] · W[n×k]ᵀ, as `linear`
+    if (j->pp) { j->pp(0, j->m, j->n, j->k, 1, j->a, j->k, j->w, 0, j->c, j->n, NULL, NULL, 0, 0, j->part, j->parts); return NULL; }
     j->f(0, 1, j->m, j->n, j->k, 1, j->a, j->k, j->w, j->k, 0, j->c, j->n, NULL, NULL, 0, 0, j->part, j->parts);
     return NULL;
 }
@@ -52,12 +68,26 @@ int main(int argc, char **argv) {
             ws[q] = aligned_alloc(64, (n * k * 4 + 63) / 64 * 64);
             for (long i = 0; i < n * k; i++) ws[q][i] = (float)(i % 13) * 0.01f;
         }
+        // PACKED=1: every variant packed; PACKED_MASK=m: variant v packed when bit v of m is set
+        int pmask = getenv("PACKED") ? 15 : getenv("PACKED_MASK") ? atoi(getenv("PACKED_MASK")) : 0;
+        float **pw[4] = {0};
+        for (int v = 0; v < nv; v++)
+            if (pmask >> v & 1) {
+                pw[v] = malloc(sizeof(float *) * copies);
+                for (int q = 0; q < copies; q++) {
+                    pw[v][q] = aligned_alloc(64, (counts[v](k, n) * 4 + 63) / 64 * 64);
+                    packs[v](1, ws[q], k, k, n, pw[v][q]);
+                }
+            }
         double best[4] = {1e9, 1e9, 1e9, 1e9};
         int differs[4] = {0}, wi = 0;
         for (int r = 0; r < rounds; r++)
             for (int v = 0; v < nv; v++) {
-                const float *w = ws[wi]; wi = (wi + 1) % copies;
-                job_t j0 = {fns[v], m, n, k, a, w, c, 0, threads}, j1 = {fns[v], m, n, k, a, w, c, 1, threads};
+                int packed = pmask >> v & 1;
+                const float *w = packed ? pw[v][wi] : ws[wi];
+                if (v == nv - 1) wi = (wi + 1) % copies;
+                ppfn pp = packed ? pps[v] : NULL;
+                job_t j0 = {fns[v], pp, m, n, k, a, w, c, 0, threads}, j1 = {fns[v], pp, m, n, k, a, w, c, 1, threads};
                 double t0 = now();
                 pthread_t th;
                 if (threads == 2) pthread_create(&th, NULL, run, &j1);
@@ -80,6 +110,8 @@ int main(int argc, char **argv) {
         printf("\n");
         free(a); free(c); free(ref);
         for (int q = 0; q < copies; q++) free(ws[q]);
+        for (int v = 0; v < nv; v++)
+            if (pw[v]) { for (int q = 0; q < copies; q++) free(pw[v][q]); free(pw[v]); }
         free(ws);
     }
     for (int v = 0; v < nv; v++)
