@@ -5,6 +5,8 @@
 #
 # e.g.  Benchmarks/kernel-ab/run.sh 2 3 "" "-DNC=3072 -DMC=144"
 #       COLD=1 Benchmarks/kernel-ab/run.sh 2 3 "" "-DKC=384"
+#       PACKED_MASK=2 COLD=1 Benchmarks/kernel-ab/run.sh 2 5 "" ""   (unpacked v0 against packed v1)
+# COLD=1: weights from DRAM; PACKED=1: every variant on pre-packed weights, as inference runs.
 # Each FLAGS string compiles one variant (v0 = the first); SRC=path/to/sgemm.c compares another
 # copy of the source. Needs clang (part of the Swift toolchain). Builds into a temporary folder.
 set -eu
