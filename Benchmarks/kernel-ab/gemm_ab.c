@@ -33,6 +33,11 @@ static countfn counts[] = {v0_pbcount, v1_pbcount, v2_pbcount, v3_pbcount};
 static packfn packs[] = {v0_packb, v1_packb, v2_packb, v3_packb};
 static ppfn pps[] = {v0_partpb, v1_partpb, v2_partpb, v3_partpb};
 
+// OPENBLAS=1: OpenBLAS's cblas_sgemm on the same operands, timed in the same rounds (column "ob").
+void cblas_sgemm(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *, int);
+void openblas_set_num_threads(int);
+enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
+
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 
 typedef struct { partfn f; ppfn pp; long m, n, k; const float *a, *w; float *c; int part, parts; } job_t;
@@ -56,7 +61,9 @@ int main(int argc, char **argv) {
     const int ns = sizeof shapes / sizeof shapes[0];
     int threads = atoi(argv[1]), nv = atoi(argv[2]), rounds = atoi(argv[3]);
     if (threads < 1 || threads > 2 || nv < 1 || nv > 4 || rounds < 1) { fprintf(stderr, "bad arguments\n"); return 2; }
-    double total[4] = {0}, flops = 0;
+    double total[4] = {0}, flops = 0, total_ob = 0;
+    int ob = getenv("OPENBLAS") != NULL;
+    if (ob) openblas_set_num_threads(threads);
     for (int s = 0; s < ns; s++) {
         long m = shapes[s][0], k = shapes[s][1], n = shapes[s][2], count = shapes[s][3];
         int copies = getenv("COLD") ? (int)((192L << 20) / (n * k * 4) + 1) : 1;
@@ -79,9 +86,15 @@ int main(int argc, char **argv) {
                     packs[v](1, ws[q], k, k, n, pw[v][q]);
                 }
             }
-        double best[4] = {1e9, 1e9, 1e9, 1e9};
+        double best[4] = {1e9, 1e9, 1e9, 1e9}, best_ob = 1e9;
         int differs[4] = {0}, wi = 0;
-        for (int r = 0; r < rounds; r++)
+        for (int r = 0; r < rounds; r++) {
+            if (ob) {
+                double t0 = now();
+                cblas_sgemm(ROW_MAJOR, NO_TRANS, TRANS, (int)m, (int)n, (int)k, 1, a, (int)k, ws[wi], (int)k, 0, c, (int)n);
+                double t = now() - t0;
+                if (t < best_ob) best_ob = t;
+            }
             for (int v = 0; v < nv; v++) {
                 int packed = pmask >> v & 1;
                 const float *w = packed ? pw[v][wi] : ws[wi];
@@ -100,6 +113,7 @@ int main(int argc, char **argv) {
                     else differs[v] = memcmp(ref, c, m * n * 4) != 0;
                 }
             }
+        }
         double f = 2.0 * m * n * k;
         flops += f * count;
         printf("%5ld×%5ld·%5ld x%-2ld", m, k, n, count);
@@ -107,6 +121,7 @@ int main(int argc, char **argv) {
             printf("  v%d %6.1f%s", v, f / best[v] / 1e9, differs[v] ? " (differs from v0)" : "");
             total[v] += best[v] * count;
         }
+        if (ob) { printf("  ob %6.1f", f / best_ob / 1e9); total_ob += best_ob * count; }
         printf("\n");
         free(a); free(c); free(ref);
         for (int q = 0; q < copies; q++) free(ws[q]);
@@ -116,5 +131,6 @@ int main(int argc, char **argv) {
     }
     for (int v = 0; v < nv; v++)
         printf("v%d per image: %.1f ms = %.1f GFLOP/s\n", v, total[v] * 1e3, flops / total[v] / 1e9);
+    if (ob) printf("OpenBLAS per image: %.1f ms = %.1f GFLOP/s\n", total_ob * 1e3, flops / total_ob / 1e9);
     return 0;
 }

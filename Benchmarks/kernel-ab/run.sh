@@ -6,7 +6,8 @@
 # e.g.  Benchmarks/kernel-ab/run.sh 2 3 "" "-DNC=3072 -DMC=144"
 #       COLD=1 Benchmarks/kernel-ab/run.sh 2 3 "" "-DKC=384"
 #       PACKED_MASK=2 COLD=1 Benchmarks/kernel-ab/run.sh 2 5 "" ""   (unpacked v0 against packed v1)
-# COLD=1: weights from DRAM; PACKED=1: every variant on pre-packed weights, as inference runs.
+# COLD=1: weights from DRAM; PACKED=1: every variant on pre-packed weights, as inference runs;
+# OPENBLAS=1: OpenBLAS's cblas_sgemm on the same operands too (column "ob").
 # Each FLAGS string compiles one variant (v0 = the first); SRC=path/to/sgemm.c compares another
 # copy of the source. Needs clang (part of the Swift toolchain). Builds into a temporary folder.
 set -eu
@@ -35,5 +36,5 @@ while [ $i -lt 4 ]; do
     objs="$objs $tmp/v$i.o"; i=$((i + 1))
 done
 # shellcheck disable=SC2086
-clang -O2 "$here/gemm_ab.c" $objs -o "$tmp/gemm_ab" -lpthread
+clang -O2 "$here/gemm_ab.c" $objs -o "$tmp/gemm_ab" -lpthread -lopenblas
 "$tmp/gemm_ab" "$threads" "$n" "$rounds"
