@@ -36,21 +36,37 @@ public func stackImages(_ samples: [Sample], size: Int, where where_: String) th
     var scalars: [Float] = []
     scalars.reserveCapacity(samples.count * 3 * size * size)
     for s in samples {
-        let name = s.path ?? "sample"
-        guard let img = s.image else {
-            throw EngineError.badData("\(name): \(where_) produced no image (the list should start with DecodeImage)")
-        }
-        guard img.layout == .chw, case let .float32(px) = img.pixels else {
-            let kind: String
-            switch img.pixels { case .uint8: kind = "uint8"; case .float32: kind = "float32" }
-            throw EngineError.badData("\(name): \(where_) produced a \(kind) \(img.layout == .hwc ? "HWC" : "CHW") image; the model needs float32 CHW (end the list with NormalizeImage and ToCHWImage)")
-        }
-        guard img.channels == 3, img.width == size, img.height == size, px.count == 3 * size * size else {
-            throw EngineError.badData("\(name): \(where_) produced a \(img.channels)×\(img.height)×\(img.width) image; the model needs 3×\(size)×\(size) (check ResizeImage / CropImage sizes against Arch.image_size)")
-        }
-        scalars.append(contentsOf: px)
+        try checkImageKind(s, where: where_)
+        try checkImageSize(s, size: size, where: where_)
+        if case let .float32(px)? = s.image?.pixels { scalars.append(contentsOf: px) }
     }
     return Tensor(shape: [samples.count, 3, size, size], scalars: scalars)
+}
+
+/// Checks that the transforms left a float32 CHW image in `sample` (what the model takes).
+/// - Throws: `EngineError.badData` naming the file, when there is no image or it is uint8 / HWC:
+///   the transform list is incomplete, so every image would fail alike.
+public func checkImageKind(_ sample: Sample, where where_: String) throws {
+    let name = sample.path ?? "sample"
+    guard let img = sample.image else {
+        throw EngineError.badData("\(name): \(where_) produced no image (the list should start with DecodeImage)")
+    }
+    guard img.layout == .chw, case .float32 = img.pixels else {
+        let kind: String
+        switch img.pixels { case .uint8: kind = "uint8"; case .float32: kind = "float32" }
+        throw EngineError.badData("\(name): \(where_) produced a \(kind) \(img.layout == .hwc ? "HWC" : "CHW") image; the model needs float32 CHW (end the list with NormalizeImage and ToCHWImage)")
+    }
+}
+
+/// Checks that the image in `sample` is `3 × size × size`.
+/// - Throws: `EngineError.badData` naming the file and the size the transforms produced.
+public func checkImageSize(_ sample: Sample, size: Int, where where_: String) throws {
+    let name = sample.path ?? "sample"
+    guard let img = sample.image, case let .float32(px) = img.pixels,
+          img.channels == 3, img.width == size, img.height == size, px.count == 3 * size * size else {
+        let got = sample.image.map { "\($0.channels)×\($0.height)×\($0.width)" } ?? "no"
+        throw EngineError.badData("\(name): \(where_) produced a \(got) image; the model needs 3×\(size)×\(size) (check ResizeImage / CropImage sizes against Arch.image_size)")
+    }
 }
 
 /// `DataLoader.<mode>.loader` options (PaddleClas keys; one process here, so they are accepted and unused).

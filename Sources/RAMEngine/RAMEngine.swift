@@ -197,7 +197,9 @@ public final class Engine {
     ///   - report: receives per-file error messages and progress (stderr in the CLI).
     /// - Returns: the predictions and the failed files.
     /// - Throws: config errors before anything runs; `EngineError.badData` when the transforms
-    ///   produce images the model cannot take.
+    ///   produce images the model cannot take: not float32 CHW, or not `3 × S × S` before any image
+    ///   has come out at that size (an image of the wrong size after one has fitted is skipped and
+    ///   reported, as unreadable files are).
     @discardableResult
     public func infer(format: OutputFormat = .text, model: (any TaggingModel)? = nil,
                       write: (String) -> Void, report: @escaping (String) -> Void = { _ in },
@@ -226,6 +228,7 @@ public final class Engine {
 
         var predictions: [Prediction] = []
         var failures: [(file: String, error: String)] = []
+        var fitted = 0   // images that came out of the transforms at the model's size
         if format == .csv { write("file,class_ids,scores,tags_en,tags_cn") }
         let bar = ProgressBar(total: files.count, enabled: progress && files.count > 3, report: report)
         var start = 0
@@ -233,17 +236,29 @@ public final class Engine {
             let chunk = Array(files[start..<min(start + section.batch_size, files.count)])
             start += chunk.count
             var samples: [Sample] = []
+            func skip(_ f: String, _ error: Error) {
+                let message = "\(error)"
+                failures.append((f, message))
+                // Most errors already start with the file's path: do not say it twice.
+                report("ram: skipping \(message.hasPrefix(f) ? message : "\(f): \(message)")")
+            }
             for f in chunk {
+                var s: Sample
                 do {
-                    var s = Sample(path: f, bytes: try readBytes(f))
+                    s = Sample(path: f, bytes: try readBytes(f))
                     for t in transforms { try t.apply(&s) }
-                    samples.append(s)
-                } catch {
-                    let message = "\(error)"
-                    failures.append((f, message))
-                    // Most errors already start with the file's path: do not say it twice.
-                    report("ram: skipping \(message.hasPrefix(f) ? message : "\(f): \(message)")")
+                } catch { skip(f, error); continue }
+                // Not float32 CHW: the transform list is incomplete, a config error (stops the run).
+                try checkImageKind(s, where: "Infer.transforms")
+                do { try checkImageSize(s, size: size, where: "Infer.transforms") } catch {
+                    // The wrong size stops the run until one image has fitted (then the transforms
+                    // never make the model's size); after that, this image is the odd one out
+                    // (e.g. resize_short without a crop, on a non-square photo) and is skipped.
+                    if fitted == 0 { throw error }
+                    skip(f, error); continue
                 }
+                fitted += 1
+                samples.append(s)
             }
             bar.advance(by: chunk.count)
             if samples.isEmpty { continue }

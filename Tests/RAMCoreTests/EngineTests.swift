@@ -19,7 +19,8 @@ struct ReadRGB: Transform {
     func apply(_ sample: inout Sample) throws {
         let text = String(decoding: sample.bytes ?? [], as: UTF8.self)
         let v = text.split(separator: " ").compactMap { Float($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        guard v.count == 3 else { throw ConfigError.unreadable(file: sample.path ?? "?", reason: "not an r g b file") }
+        guard v.count == 3 || v.count == 4 else { throw ConfigError.unreadable(file: sample.path ?? "?", reason: "not an r g b [size] file") }
+        let size = v.count == 4 ? Int(v[3]) : self.size   // a 4th number: this file's own size
         var px: [Float] = []
         for c in 0..<3 { px += [Float](repeating: v[c], count: size * size) }
         sample.image = Image(width: size, height: size, channels: 3, layout: .chw, pixels: .float32(px))
@@ -102,30 +103,32 @@ func testRegistries() throws -> Registries {
 
 final class InferEngineTests: XCTestCase {
     var dir: URL!
+    // Relative paths in a config are tried in the working directory first, then beside the
+    // config: the files here have names that no working directory is likely to hold.
 
     override func setUpWithError() throws {
         dir = try temporaryFolder(self)
-        let imgs = dir.appendingPathComponent("photos/sub")
+        let imgs = dir.appendingPathComponent("rk_test_photos/sub")
         try FileManager.default.createDirectory(at: imgs, withIntermediateDirectories: true)
-        try "1 2 3".write(to: dir.appendingPathComponent("photos/a.png"), atomically: true, encoding: .utf8)
-        try "garbage".write(to: dir.appendingPathComponent("photos/b.jpg"), atomically: true, encoding: .utf8)
+        try "1 2 3".write(to: dir.appendingPathComponent("rk_test_photos/a.png"), atomically: true, encoding: .utf8)
+        try "garbage".write(to: dir.appendingPathComponent("rk_test_photos/b.jpg"), atomically: true, encoding: .utf8)
         try "-1 5 0.5".write(to: imgs.appendingPathComponent("c.JPEG"), atomically: true, encoding: .utf8)
-        try "9 9 9".write(to: dir.appendingPathComponent("photos/notes.txt"), atomically: true, encoding: .utf8)
-        try "0.25".write(to: dir.appendingPathComponent("tiny.ckpt"), atomically: true, encoding: .utf8)
-        try "r\ng\nb\nbias".write(to: dir.appendingPathComponent("tags.txt"), atomically: true, encoding: .utf8)
-        try "红\n绿\n蓝\n偏".write(to: dir.appendingPathComponent("tags_cn.txt"), atomically: true, encoding: .utf8)
+        try "9 9 9".write(to: dir.appendingPathComponent("rk_test_photos/notes.txt"), atomically: true, encoding: .utf8)
+        try "0.25".write(to: dir.appendingPathComponent("rk_test_tiny.ckpt"), atomically: true, encoding: .utf8)
+        try "r\ng\nb\nbias".write(to: dir.appendingPathComponent("rk_test_tags.txt"), atomically: true, encoding: .utf8)
+        try "红\n绿\n蓝\n偏".write(to: dir.appendingPathComponent("rk_test_tags_cn.txt"), atomically: true, encoding: .utf8)
     }
 
     func config(_ extra: [String] = []) throws -> RunConfig {
         let yaml = """
             Global:
-              pretrained_model: tiny.ckpt
+              pretrained_model: rk_test_tiny.ckpt
               device: gpu
             Arch:
               name: tiny
               image_size: 2
             Infer:
-              infer_imgs: photos
+              infer_imgs: rk_test_photos
               batch_size: 2
               transforms:
                 - ReadRGB:
@@ -133,8 +136,8 @@ final class InferEngineTests: XCTestCase {
               PostProcess:
                 name: TopK
                 k: 2
-                tag_list: tags.txt
-                tag_list_chinese: tags_cn.txt
+                tag_list: rk_test_tags.txt
+                tag_list_chinese: rk_test_tags_cn.txt
             """
         let file = dir.appendingPathComponent("run.yaml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
@@ -148,22 +151,23 @@ final class InferEngineTests: XCTestCase {
         // a.png, b.jpg (unreadable), sub/c.JPEG; notes.txt is not an image
         XCTAssertEqual(result.failures.map { ($0.file as NSString).lastPathComponent }, ["b.jpg"])
         XCTAssertEqual(reports.count, 1)
-        XCTAssertTrue(reports[0].contains("skipping") && reports[0].contains("b.jpg"), reports[0])
+        let report = try XCTUnwrap(reports.first)
+        XCTAssertTrue(report.contains("skipping") && report.contains("b.jpg"), report)
         XCTAssertEqual(TestComponentsPlugin.lastModel?.forwardBatchSizes, [1, 1])  // batch 1 lost b.jpg; batch 2 is c
         XCTAssertEqual(TestComponentsPlugin.lastModel?.bias, 0.25)                 // checkpoint found beside the config
         XCTAssertEqual(result.predictions.map(\.classIds), [[2, 1], [1, 2]])   // c: logits [-1, 5, 0.5, 0.25]
-        let aFile = dir.appendingPathComponent("photos/a.png").standardizedFileURL.path
+        let aFile = dir.appendingPathComponent("rk_test_photos/a.png").standardizedFileURL.path
         let sA = 1 / (1 + exp(Float(-3))), sB = 1 / (1 + exp(Float(-2)))
-        XCTAssertEqual(lines[0], "{'file_name': '\(aFile)', 'class_ids': [2, 1], 'scores': [\((Double(sA) * 1e5).rounded() / 1e5), \((Double(sB) * 1e5).rounded() / 1e5)], 'label_names': 'b | g'}")
+        XCTAssertEqual(lines.first, "{'file_name': '\(aFile)', 'class_ids': [2, 1], 'scores': [\((Double(sA) * 1e5).rounded() / 1e5), \((Double(sB) * 1e5).rounded() / 1e5)], 'label_names': 'b | g'}")
     }
 
     func testJsonAndCsv() throws {
-        let engine = try Engine(config: config(["Infer.infer_imgs=photos/sub/c.JPEG", "Infer.PostProcess.k=1"]), registries: testRegistries())
+        let engine = try Engine(config: config(["Infer.infer_imgs=rk_test_photos/sub/c.JPEG", "Infer.PostProcess.k=1"]), registries: testRegistries())
         var lines: [String] = []
         try engine.infer(format: .json, write: { lines.append($0) })
-        let cFile = dir.appendingPathComponent("photos/sub/c.JPEG").standardizedFileURL.path
+        let cFile = dir.appendingPathComponent("rk_test_photos/sub/c.JPEG").standardizedFileURL.path
         XCTAssertEqual(lines.count, 1)
-        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(XCTUnwrap(lines.first).utf8)) as? [String: Any])
         XCTAssertEqual(obj["file"] as? String, cFile)
         XCTAssertEqual(obj["tags_en"] as? String, "g")
         XCTAssertEqual(obj["tags_cn"] as? String, "绿")
@@ -171,8 +175,7 @@ final class InferEngineTests: XCTestCase {
         XCTAssertEqual((obj["scores"] as? [Double])?.first ?? 0, Double(1 / (1 + exp(Float(-5)))), accuracy: 1e-5)
         lines = []
         try engine.infer(format: .csv, write: { lines.append($0) })
-        XCTAssertEqual(lines[0], "file,class_ids,scores,tags_en,tags_cn")
-        XCTAssertEqual(lines[1], "\(cFile),1,0.99331,g,绿")
+        XCTAssertEqual(lines, ["file,class_ids,scores,tags_en,tags_cn", "\(cFile),1,0.99331,g,绿"])
     }
 
     func testNoCheckpointNamesTheOfficialFiles() throws {
@@ -191,6 +194,26 @@ final class InferEngineTests: XCTestCase {
         let engine = try Engine(config: config(["Infer.transforms.0.ReadRGB.size=3"]), registries: testRegistries())
         let e = errorText { try engine.infer(write: { _ in }) }
         XCTAssertTrue(e.contains("produced a 3×3×3 image; the model needs 3×2×2"), e)
+    }
+
+    func testAnImageOfTheWrongSizeIsSkippedOnceOneHasFitted() throws {
+        let imgs = dir.appendingPathComponent("rk_test_sizes")
+        try FileManager.default.createDirectory(at: imgs, withIntermediateDirectories: true)
+        try "1 2 3".write(to: imgs.appendingPathComponent("a.png"), atomically: true, encoding: .utf8)
+        try "1 1 1 3".write(to: imgs.appendingPathComponent("b.png"), atomically: true, encoding: .utf8)   // 3×3
+        try "4 5 6".write(to: imgs.appendingPathComponent("c.png"), atomically: true, encoding: .utf8)
+        let engine = try Engine(config: config(["Infer.infer_imgs=rk_test_sizes", "Infer.batch_size=1"]), registries: testRegistries())
+        var reports: [String] = []
+        let result = try engine.infer(write: { _ in }, report: { reports.append($0) })
+        XCTAssertEqual(result.predictions.map { ($0.file.map { ($0 as NSString).lastPathComponent }) ?? "" }, ["a.png", "c.png"])
+        XCTAssertEqual(result.failures.map { ($0.file as NSString).lastPathComponent }, ["b.png"])
+        XCTAssertEqual(reports.count, 1)
+        XCTAssertTrue(reports.first?.contains("b.png: Infer.transforms produced a 3×3×3 image; the model needs 3×2×2") ?? false, "\(reports)")
+
+        // the odd one first: no image has fitted yet, so the run stops (a config error, named)
+        try "1 1 1 3".write(to: imgs.appendingPathComponent("a.png"), atomically: true, encoding: .utf8)
+        let e = errorText { try engine.infer(write: { _ in }) }
+        XCTAssertTrue(e.contains("a.png: Infer.transforms produced a 3×3×3 image; the model needs 3×2×2"), e)
     }
 
     func testMissingImagesNameEveryPlaceLookedAt() throws {
@@ -214,8 +237,8 @@ final class InferEngineTests: XCTestCase {
     }
 
     func testTagCountMismatchIsCaughtBeforeAnyImage() throws {
-        try "r\ng\nb".write(to: dir.appendingPathComponent("tags3.txt"), atomically: true, encoding: .utf8)
-        let engine = try Engine(config: config(["Infer.PostProcess={name: RamOutPut, tag_list: tags3.txt, language: en}"]),
+        try "r\ng\nb".write(to: dir.appendingPathComponent("rk_test_tags3.txt"), atomically: true, encoding: .utf8)
+        let engine = try Engine(config: config(["Infer.PostProcess={name: RamOutPut, tag_list: rk_test_tags3.txt, language: en}"]),
                                 registries: testRegistries())
         var lines: [String] = []
         let e = errorText { try engine.infer(write: { lines.append($0) }) }
@@ -311,18 +334,18 @@ final class DataPipelineTests: XCTestCase {
 
     func testMultiLabelDatasetAndShuffledSampler() throws {
         let dir = try temporaryFolder(self)
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("imgs"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("rk_test_imgs"), withIntermediateDirectories: true)
         for (i, v) in ["1 1 1", "2 2 2", "3 3 3"].enumerated() {
-            try v.write(to: dir.appendingPathComponent("imgs/\(i).jpg"), atomically: true, encoding: .utf8)
+            try v.write(to: dir.appendingPathComponent("rk_test_imgs/\(i).jpg"), atomically: true, encoding: .utf8)
         }
-        try "0.jpg\t1,0,1\n1.jpg\t0,0,0\n\n2.jpg\t0,1,1\n".write(to: dir.appendingPathComponent("labels.txt"), atomically: true, encoding: .utf8)
+        try "0.jpg\t1,0,1\n1.jpg\t0,0,0\n\n2.jpg\t0,1,1\n".write(to: dir.appendingPathComponent("rk_test_labels.txt"), atomically: true, encoding: .utf8)
         let yaml = """
             DataLoader:
               Eval:
                 dataset:
                   name: MultiLabelDataset
-                  image_root: imgs
-                  cls_label_path: labels.txt
+                  image_root: rk_test_imgs
+                  cls_label_path: rk_test_labels.txt
                   transform_ops: [ReadRGB]
                 sampler: {name: BatchSampler, batch_size: 2, shuffle: true, seed: 3}
             """

@@ -17,7 +17,7 @@ final class ExportPredictTests: XCTestCase {
 
         // 1. the fixture config, run as is
         let cfg = try RunConfig.load(path: packageRoot.appendingPathComponent("configs/fixtures/ram_plus_swin_tiny_224.yaml").path,
-                                     overrides: ["Infer.infer_imgs=\(image)", "Global.save_inference_dir=\(dir.path)/inference"])
+                                     overrides: ["Infer.infer_imgs=\(image)", "Global.save_inference_dir=\(dir.path)/rk_test_inference"])
         let engine = try Engine(config: cfg, registries: registries)
         var original: [String] = []
         let reference = try engine.infer(format: .json, write: { original.append($0) })
@@ -25,7 +25,7 @@ final class ExportPredictTests: XCTestCase {
 
         // 2. export
         let (weights, exportedConfig) = try engine.export()
-        XCTAssertEqual(weights.path, dir.appendingPathComponent("inference/inference.safetensors").path)
+        XCTAssertEqual(weights.path, dir.appendingPathComponent("rk_test_inference/inference.safetensors").path)
         let stored = try SafeTensors.read(weights)
         XCTAssertGreaterThanOrEqual(stored.count, 159)   // every parameter and buffer of the fixture model
         let back = try RunConfig.load(path: exportedConfig.path)
@@ -33,12 +33,13 @@ final class ExportPredictTests: XCTestCase {
         XCTAssertEqual(back.node(at: "Arch.vit"), .string("swin_b"))
         XCTAssertEqual(back.node(at: "Arch.tag_list"), .string(fixtures.appendingPathComponent("tags.txt").path))   // made absolute
 
-        // 3. predict with a deploy config (PaddleClas inference_ram.yaml shape)
+        // 3. predict with a deploy config (PaddleClas inference_ram.yaml shape; the folder's name is
+        // one that the working directory, where relative paths are tried first, is unlikely to hold)
         let tags = fixtures.appendingPathComponent("tags.txt").path
         let deploy = """
             Global:
               infer_imgs: "\(image)"
-              inference_model_dir: "./inference"
+              inference_model_dir: "./rk_test_inference"
               batch_size: 1
               use_gpu: False
               enable_mkldnn: False
@@ -83,9 +84,10 @@ final class ExportPredictTests: XCTestCase {
 
     func testPredictWithoutAnExportSaysSo() throws {
         let dir = try temporaryFolder(self)
-        try "Global:\n  infer_imgs: x.jpg\n  inference_model_dir: ./inference\nPostProcess:\n  main_indicator: RamOutPut\n"
+        // (names that the working directory, tried first, is unlikely to hold)
+        try "Global:\n  infer_imgs: rk_test_x.jpg\n  inference_model_dir: ./rk_test_inference\nPostProcess:\n  main_indicator: RamOutPut\n"
             .write(to: dir.appendingPathComponent("d.yaml"), atomically: true, encoding: .utf8)
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("inference"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("rk_test_inference"), withIntermediateDirectories: true)
         let engine = try Engine(config: RunConfig.load(path: dir.appendingPathComponent("d.yaml").path), registries: DefaultPlugins.registries())
         let e = errorText { try engine.predict(write: { _ in }) }
         XCTAssertTrue(e.hasPrefix("exported config (run `ram export` first) 'inference.yaml' not found"), e)
