@@ -108,10 +108,7 @@ public func nearestMatch(_ word: String, in candidates: [String]) -> String? {
 /// the system's reason ("Permission denied", "No such file or directory"), or else `error`'s own
 /// description (Foundation's read errors on Linux say only "The operation could not be completed").
 public func readFailureReason(_ path: String, _ error: Error) -> String {
-    var isDir: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-        return "it is a directory, not a file"
-    }
+    if let reason = nonRegularFileReason(path) { return reason }
     let fd = open(path, O_RDONLY)
     if fd < 0 { return String(cString: strerror(errno)) }
     close(fd)

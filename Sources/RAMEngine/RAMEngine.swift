@@ -275,6 +275,8 @@ public final class Engine {
     }
 
     func readBytes(_ path: String) throws -> [UInt8] {
+        // (a FIFO among the images would block the read forever)
+        if let reason = nonRegularFileReason(path) { throw ConfigError.unreadable(file: path, reason: reason) }
         do { return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
             throw ConfigError.unreadable(file: path, reason: readFailureReason(path, error))
         }

@@ -143,3 +143,18 @@ public func normalize(_ image: Image, scale: Double, mean: [Double], std: [Doubl
     }
     return Image(width: image.width, height: image.height, channels: c, layout: image.layout, pixels: .float32(out))
 }
+
+/// The most pixels an operation may produce: the decoder's default limit
+/// (`DecodeOptions.defaultMaxPixels`), so that a small, very long image (1,000,000 × 2, a few KB
+/// of PNG) cannot be resized by the short side (`resize_short: 224`: 112,000,000 × 224) into
+/// tens of GB.
+public let maxOutputPixels = DecodeOptions.defaultMaxPixels
+
+/// - Throws: `ImageError.invalidArgument` when `width × height` is over `maxOutputPixels`, naming
+///   the operation and the input's size.
+func checkOutputPixels(width: Int, height: Int, of image: Image, op: String) throws {
+    let (n, overflow) = width.multipliedReportingOverflow(by: height)
+    if overflow || n > maxOutputPixels {
+        throw ImageError.invalidArgument("\(op): the \(image.width)x\(image.height) image would become \(width)x\(height), over the limit of \(maxOutputPixels) pixels")
+    }
+}

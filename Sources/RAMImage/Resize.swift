@@ -121,6 +121,7 @@ public func resizePIL(_ image: Image, width: Int, height: Int, filter: ResampleF
     guard width >= 1, height >= 1 else {
         throw ImageError.invalidArgument("ResizeImage (pil): output size must be at least 1x1, got \(width)x\(height)")
     }
+    try checkOutputPixels(width: width, height: height, of: image, op: "ResizeImage (pil)")
     guard image.width >= 1, image.height >= 1 else {
         throw ImageError.invalidArgument("ResizeImage (pil): the input image is empty (\(image.width)x\(image.height))")
     }

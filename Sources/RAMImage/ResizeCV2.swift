@@ -62,6 +62,7 @@ public func resizeCV2(_ image: Image, width: Int, height: Int, interpolation: CV
     guard width >= 1, height >= 1 else {
         throw ImageError.invalidArgument("ResizeImage (cv2): output size must be at least 1x1, got \(width)x\(height)")
     }
+    try checkOutputPixels(width: width, height: height, of: image, op: "ResizeImage (cv2)")
     guard image.width >= 1, image.height >= 1 else {
         throw ImageError.invalidArgument("ResizeImage (cv2): the input image is empty (\(image.width)x\(image.height))")
     }

@@ -33,6 +33,12 @@ struct RamCommand: ParsableCommand {
         }
         do {
             try command.run()
+        } catch let e as CleanExit {
+            exit(withError: e)   // `ram` alone, `ram help`: the usage
+        } catch let e as ExitCode {
+            exit(withError: e)
+        } catch let e as ValidationError {
+            exit(withError: e)
         } catch let e as ConfigError {
             fail(e.description)
         } catch let e as EngineError {
@@ -50,6 +56,25 @@ struct RamCommand: ParsableCommand {
     static func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data("ram: error: \(message)\n".utf8))
         Foundation.exit(1)
+    }
+}
+
+/// Standard output. Each line is flushed as it is written, so that the lines of an interrupted
+/// run (Ctrl-C, a killed job) are in the file; a failed write (disk full, closed stdout, a pipe
+/// whose reader has gone: SIGPIPE is ignored, see main.swift) ends the run with exit code 1 and a
+/// message saying how many lines were written, instead of reporting success.
+enum Output {
+    private(set) static var linesWritten = 0
+
+    static func line(_ s: String) { text(s + "\n"); linesWritten += 1 }
+
+    static func text(_ s: String) {
+        errno = 0
+        if fputs(s, stdout) < 0 || fflush(stdout) != 0 {
+            let reason = errno != 0 ? String(cString: strerror(errno)) : "write error"
+            FileHandle.standardError.write(Data("ram: error: cannot write to standard output (\(reason)); \(linesWritten) line(s) were written before\n".utf8))
+            Foundation.exit(1)
+        }
     }
 }
 
@@ -72,6 +97,23 @@ struct ConfigOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    /// Command-line mistakes (exit code 64, with the usage): a log level that is not one, an
+    /// override without `=`.
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
+            throw ValidationError("--log-level: expected trace, debug, info, notice, warning, error or critical, got '\(logLevel)'")
+        }
+        for o in overrides where !o.contains("=") {
+            throw ValidationError("-o '\(o)': expected Section.key=value")
+        }
+    }
+
+    /// The progress bar is shown unless the log level asks for errors only.
+    var showsProgress: Bool {
+        let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
+        return level < .error
+    }
+
     /// Bootstraps logging, loads the config and the plugins; nil after printing the config.
     func prepare() throws -> Engine? {
         guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
@@ -83,7 +125,7 @@ struct ConfigOptions: ParsableArguments {
         }
         let cfg = try RunConfig.load(path: config, overrides: overrides)
         if printConfig {
-            print(cfg.yamlText(), terminator: "")
+            Output.text(cfg.yamlText())
             return nil
         }
         let registries = try DefaultPlugins.registries()
@@ -106,6 +148,13 @@ func bootstrapLogging(_ level: String) {
     }
 }
 
+/// `--format`: a command-line mistake (exit code 64) when it is not text, json or csv.
+func validateFormat(_ format: String) throws {
+    guard OutputFormat(rawValue: format) != nil else {
+        throw ValidationError("--format: expected text, json or csv, got '\(format)'")
+    }
+}
+
 extension RamCommand {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -122,8 +171,9 @@ extension RamCommand {
         @OptionGroup var options: ConfigOptions
         func run() throws {
             guard let engine = try options.prepare() else { return }
-            let results = try engine.eval(report: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }, progress: true)
-            for r in results { print("\(r.name): \(r.value)") }
+            let results = try engine.eval(report: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
+                                          progress: options.showsProgress)
+            for r in results { Output.line("\(r.name): \(r.value)") }
         }
     }
 
@@ -140,14 +190,14 @@ extension RamCommand {
         @Option(help: "Output format: text (PaddleClas's print), json (one object per line) or csv.")
         var format: String = "text"
 
+        func validate() throws { try validateFormat(format) }
+
         func run() throws {
-            guard let f = OutputFormat(rawValue: format) else {
-                throw ConfigError.invalidValue(path: "--format", message: "expected text, json or csv, got '\(format)'")
-            }
+            let f = OutputFormat(rawValue: format) ?? .text
             guard let engine = try options.prepare() else { return }
-            let result = try engine.infer(format: f, write: { print($0) }, report: { msg in
+            let result = try engine.infer(format: f, write: { Output.line($0) }, report: { msg in
                 FileHandle.standardError.write(Data((msg.hasSuffix("\n") ? msg : msg + "\n").utf8))
-            }, progress: true)
+            }, progress: options.showsProgress)
             if !result.failures.isEmpty {
                 throw EngineError.someFilesFailed(failed: result.failures.count, total: result.failures.count + result.predictions.count)
             }
@@ -162,8 +212,8 @@ extension RamCommand {
         func run() throws {
             guard let engine = try options.prepare() else { return }
             let (weights, config) = try engine.export()
-            print("wrote \(weights.path)")
-            print("wrote \(config.path)")
+            Output.line("wrote \(weights.path)")
+            Output.line("wrote \(config.path)")
         }
     }
 
@@ -174,14 +224,13 @@ extension RamCommand {
         @OptionGroup var options: ConfigOptions
         @Option(help: "Output format: text, json or csv.")
         var format: String = "text"
+        func validate() throws { try validateFormat(format) }
         func run() throws {
-            guard let f = OutputFormat(rawValue: format) else {
-                throw ConfigError.invalidValue(path: "--format", message: "expected text, json or csv, got '\(format)'")
-            }
+            let f = OutputFormat(rawValue: format) ?? .text
             guard let engine = try options.prepare() else { return }
-            let result = try engine.predict(format: f, write: { print($0) }, report: { msg in
+            let result = try engine.predict(format: f, write: { Output.line($0) }, report: { msg in
                 FileHandle.standardError.write(Data((msg.hasSuffix("\n") ? msg : msg + "\n").utf8))
-            }, progress: true)
+            }, progress: options.showsProgress)
             if !result.failures.isEmpty {
                 throw EngineError.someFilesFailed(failed: result.failures.count, total: result.failures.count + result.predictions.count)
             }
@@ -218,11 +267,11 @@ extension RamCommand {
                 listing = listing.filter { $0.kind == wanted }
             }
             for (kind, entries) in listing {
-                print("\(kind):")
-                if entries.isEmpty { print("  (none registered)") }
+                Output.line("\(kind):")
+                if entries.isEmpty { Output.line("  (none registered)") }
                 let w = entries.map(\.name.count).max() ?? 0
                 for e in entries {
-                    print("  " + e.name.padding(toLength: w, withPad: " ", startingAt: 0) + "  " + e.summary)
+                    Output.line("  " + e.name.padding(toLength: w, withPad: " ", startingAt: 0) + "  " + e.summary)
                 }
             }
         }

@@ -62,17 +62,60 @@ final class CLIBehaviourTests: XCTestCase, RamProcessTesting {
         XCTAssertEqual(err, "ram: error: unknown arch '' at 'Arch'. Registered arch names: ram, ram_plus\n")
     }
 
-    /// A misspelt --log-level is refused (it used to fall back to `info` silently).
+    /// A misspelt --log-level is refused (it used to fall back to `info` silently), as a
+    /// command-line mistake: exit code 64 and the usage.
     func testUnknownLogLevelIsRefused() throws {
         let dir = try temporaryFolder(self)
         let cfg = try writeConfig(in: dir)
         let (code, out, err) = try run(["infer", "-c", cfg.path, "--log-level", "warn", "--print-config"])
-        XCTAssertEqual(code, 1)
+        XCTAssertEqual(code, 64)
         XCTAssertEqual(out, "")
-        XCTAssertEqual(err, "ram: error: '--log-level': expected trace, debug, info, notice, warning, error or critical, got 'warn'\n")
+        XCTAssertTrue(err.hasPrefix("Error: --log-level: expected trace, debug, info, notice, warning, error or critical, got 'warn'\nUsage: ram infer"), err)
         let (c2, o2, _) = try run(["infer", "-c", cfg.path, "--log-level", "WARNING", "--print-config"])
         XCTAssertEqual(c2, 0)
         XCTAssertTrue(o2.hasPrefix("Global:\n  device: cpu\n"), o2)
+    }
+
+    /// `--format xml` and `-o key` without a value are command-line mistakes too (exit code 64).
+    func testBadFormatAndOverrideWithoutValueAreUsageErrors() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let (c1, o1, e1) = try run(["infer", "-c", cfg.path, "--format", "xml", "--print-config"])
+        XCTAssertEqual(c1, 64)
+        XCTAssertEqual(o1, "")
+        XCTAssertTrue(e1.hasPrefix("Error: --format: expected text, json or csv, got 'xml'\n"), e1)
+        let (c2, o2, e2) = try run(["infer", "-c", cfg.path, "-o", "Infer.batch_size", "--print-config"])
+        XCTAssertEqual(c2, 64)
+        XCTAssertEqual(o2, "")
+        XCTAssertTrue(e2.hasPrefix("Error: -o 'Infer.batch_size': expected Section.key=value\n"), e2)
+    }
+
+    /// `ram` alone prints the usage (it used to print `ram: error: --help`).
+    func testNoArgumentsPrintsTheUsage() throws {
+        let (code, out, err) = try run([])
+        XCTAssertEqual(code, 0)
+        XCTAssertTrue(out.hasPrefix("OVERVIEW: Train, evaluate, export and run the RAM / RAM++"), out)
+        XCTAssertTrue(out.contains("SUBCOMMANDS:") && out.contains("infer"), out)
+        XCTAssertEqual(err, "")
+    }
+
+    /// Output that cannot be written (a full disk: /dev/full) ends the run with exit code 1 and a
+    /// message, instead of exit code 0 with the results lost.
+    func testFailedWriteToStandardOutputIsAnError() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        guard let full = FileHandle(forWritingAtPath: "/dev/full") else { throw XCTSkip("no /dev/full on this system") }
+        let p = Process()
+        p.executableURL = try ramBinary()
+        p.arguments = ["infer", "-c", cfg.path, "--print-config"]
+        p.standardOutput = full
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 1)
+        XCTAssertEqual(e, "ram: error: cannot write to standard output (No space left on device); 0 line(s) were written before\n")
     }
 
     /// `-c` naming a folder: the reason is that it is a folder (not Foundation's "error 256").

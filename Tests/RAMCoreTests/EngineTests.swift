@@ -216,6 +216,20 @@ final class InferEngineTests: XCTestCase {
         XCTAssertTrue(e.contains("a.png: Infer.transforms produced a 3×3×3 image; the model needs 3×2×2"), e)
     }
 
+    /// A FIFO among the images would block the read forever: it is skipped, named as a FIFO.
+    func testAFifoAmongTheImagesIsSkipped() throws {
+        let imgs = dir.appendingPathComponent("rk_test_fifo")
+        try FileManager.default.createDirectory(at: imgs, withIntermediateDirectories: true)
+        try "1 2 3".write(to: imgs.appendingPathComponent("a.png"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(mkfifo(imgs.appendingPathComponent("b.png").path, 0o644), 0)
+        let engine = try Engine(config: config(["Infer.infer_imgs=rk_test_fifo"]), registries: testRegistries())
+        var reports: [String] = []
+        let result = try engine.infer(write: { _ in }, report: { reports.append($0) })
+        XCTAssertEqual(result.predictions.count, 1)
+        XCTAssertEqual(result.failures.map { ($0.file as NSString).lastPathComponent }, ["b.png"])
+        XCTAssertTrue(reports.first?.hasSuffix("b.png': it is a FIFO (named pipe), not a regular file") ?? false, "\(reports)")
+    }
+
     func testMissingImagesNameEveryPlaceLookedAt() throws {
         let engine = try Engine(config: config(["Infer.infer_imgs=nope.jpg"]), registries: testRegistries())
         let e = errorText { try engine.infer(write: { _ in }) }

@@ -37,6 +37,24 @@ final class ResizeTests: XCTestCase {
         XCTAssertThrowsError(try resizePIL(f, width: 1, height: 1, filter: .bilinear), "float images are refused")
     }
 
+    /// A very long, small image (1,000,000 × 2) resized by its short side to 224 would be
+    /// 112,000,000 × 224 (75 GB): refused before anything is allocated, by both backends.
+    func testOutputOverThePixelLimitIsRefused() throws {
+        let img = Image(width: 1_000_000, height: 2, channels: 3, bytes: [UInt8](repeating: 7, count: 6_000_000))
+        let (w, h) = shortSideSize(width: img.width, height: img.height, short: 224)
+        XCTAssertEqual(w, 112_000_000)
+        XCTAssertEqual(h, 224)
+        for op in ["pil", "cv2"] {
+            XCTAssertThrowsError(op == "pil" ? try resizePIL(img, width: w, height: h, filter: .bilinear)
+                                             : try resizeCV2(img, width: w, height: h, interpolation: .bilinear)) { e in
+                XCTAssertEqual("\(e)", "ResizeImage (\(op)): the 1000000x2 image would become 112000000x224, over the limit of 178956970 pixels")
+            }
+        }
+        // at the limit's edge: 1 pixel over is refused, the limit itself is not (checked by size only)
+        XCTAssertThrowsError(try resizeCV2(Image(width: 1, height: 1, channels: 1, bytes: [1]), width: maxOutputPixels + 1, height: 1, interpolation: .nearest))
+        XCTAssertEqual(try resizeCV2(Image(width: 1, height: 1, channels: 1, bytes: [5]), width: 3, height: 2, interpolation: .nearest).bytes, [5, 5, 5, 5, 5, 5])
+    }
+
     func testCV2BilinearByHand() throws {
         // 4 -> 2 is OpenCV's exact 2x case (the 2x2 average): (0 + 10 + 1) / 2 ... per pair
         let img = Image(width: 4, height: 2, channels: 1, bytes: [0, 10, 20, 31, 2, 12, 22, 33])
