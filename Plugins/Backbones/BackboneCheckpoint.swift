@@ -15,8 +15,8 @@ public enum BackboneCheckpoint {
     /// - Parameters:
     ///   - tensors: the full state dict (keys such as `visual_encoder.layers.0...`).
     ///   - prefix: the backbone's key prefix, e.g. `"visual_encoder."` (may be `""`).
-    /// - Throws: `BackboneConfigError` when a ViT `pos_embed` has a shape that cannot be a
-    ///   `[1, extra + g², C]` grid of the model's width.
+    /// - Throws: nothing for a ViT `pos_embed` that is not a `[1, 1 + g², C]` grid of the
+    ///   model's width: it is passed through, for `Module.load`'s shape report.
     public static func adapt(_ tensors: [String: Tensor], prefix: String, for backbone: any Backbone) throws
         -> [String: Tensor]
     {
@@ -27,7 +27,11 @@ public enum BackboneCheckpoint {
                 out.removeValue(forKey: key)
             }
         }
-        if let vit = backbone as? VisionTransformer, let pos = tensors[prefix + "pos_embed"] {
+        // A pos_embed that is not a [1, 1 + g², C] grid of this model's width (a checkpoint of
+        // another model) is left as it is: the load then lists it with every other key that does
+        // not fit, under a first line saying what the file is.
+        if let vit = backbone as? VisionTransformer, let pos = tensors[prefix + "pos_embed"],
+           vit.canAdaptPosEmbed(pos) {
             out[prefix + "pos_embed"] = try vit.adaptedPosEmbed(pos, key: prefix + "pos_embed")
         }
         return out
@@ -35,6 +39,13 @@ public enum BackboneCheckpoint {
 }
 
 extension VisionTransformer {
+    /// Whether `pos` is a `[1, 1 + g², C]` position table of this model's width C (g any size).
+    public func canAdaptPosEmbed(_ pos: Tensor) -> Bool {
+        guard pos.rank == 3, pos.shape[0] == 1, pos.shape[2] == config.embedDim, pos.shape[1] > 1 else { return false }
+        let g = Int(Double(pos.shape[1] - 1).squareRoot().rounded())
+        return g * g == pos.shape[1] - 1
+    }
+
     /// A checkpoint `pos_embed` `[1, 1 + g², C]` resized to this model's grid.
     /// - Throws: `BackboneConfigError` naming `key` when the shape is not `[1, 1 + g², C]`.
     public func adaptedPosEmbed(_ pos: Tensor, key: String) throws -> Tensor {

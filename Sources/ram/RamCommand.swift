@@ -158,7 +158,7 @@ func validateFormat(_ format: String) throws {
 extension RamCommand {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a model (DataLoader.Train, Loss, Optimizer).",
+            abstract: "Train a model (DataLoader.Train, Loss, Optimizer): not implemented yet.",
             discussion: "Example: ram train -c configs/ram_plus_swin_large_384.yaml -o Global.epochs=1")
         @OptionGroup var options: ConfigOptions
         func run() throws { try options.prepare()?.train() }
@@ -167,7 +167,7 @@ extension RamCommand {
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Evaluate a model on DataLoader.Eval with the Metric.Eval metrics; prints `name: value` lines.",
-            discussion: "Example: ram eval -c configs/ram_plus_swin_large_384.yaml -o Global.pretrained_model=ram_plus_swin_large_14m.pth")
+            discussion: "Example (see the file for the label format): ram eval -c configs/examples/multilabel_dataset.yaml -o Global.pretrained_model=ram_plus_swin_large_14m.pth")
         @OptionGroup var options: ConfigOptions
         func run() throws {
             guard let engine = try options.prepare() else { return }
@@ -242,7 +242,7 @@ extension RamCommand {
             abstract: "List every registered component name with a one-line description.",
             discussion: """
                 Kinds: \(Registries.kindNames.joined(separator: ", ")).
-                Example: ram list postprocess;  ram list --plugin .build/debug/libExampleTopKPlugin.so
+                Example: ram list postprocess;  ram list --plugin .build/release/libExampleTopKPlugin.so
                 """)
         @Argument(help: "Only this kind.") var kind: String?
         @Option(name: .customLong("plugin"), help: ArgumentHelp("Load a plugin shared library first (repeatable).", valueName: "path"))

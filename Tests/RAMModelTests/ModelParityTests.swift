@@ -151,6 +151,25 @@ final class ModelParityTests: XCTestCase {
     }
 }
 
+extension ModelParityTests {
+    /// A ViT checkpoint of another width gets the same full report as any other file that does not
+    /// fit (it used to stop at its pos_embed with "expected shape [1, 1 + grid², C]").
+    func testViTCheckpointOfAnotherWidthIsExplained() throws {
+        let dir = try Fixtures.requireFixtures()
+        let file = Fixtures.packageRoot.appendingPathComponent("configs/fixtures/ram_plus_vit_tiny_224.yaml")
+        var root = try ConfigNode.load(file: file)
+        try ConfigOverride.apply("Arch.vision_config={patch_size: 16, embed_dim: 96, depth: 2, num_heads: 2, mlp_ratio: 4.0, qkv_bias: true, layer_norm_eps: 1e-06, vision_width: 96}", to: &root)
+        let config = try RunConfig(root: root, file: file)
+        let registries = try DefaultPlugins.registries()
+        let model = try config.buildNamed(registries.arch, at: "Arch", registries: registries)
+        XCTAssertThrowsError(try (model as! PretrainedLoadable).loadPretrained(from: dir.appendingPathComponent("ram_plus_vit_tiny_224.pth"))) { e in
+            let s = "\(e)"
+            XCTAssertTrue(s.contains("the file is RAM++ (ram_plus), ViT (width 64, image 224), 64 tags; the config builds RAM++ (ram_plus), ViT (width 96, image 224), 64 tags"), s)
+            XCTAssertTrue(s.contains("31 shape mismatches:\n  image_proj.weight: model [512, 96], file [512, 64]"), s)
+        }
+    }
+}
+
 final class WindowResizeTests: XCTestCase {
     /// A window-7 Swin checkpoint loads into a window-12 model: the relative-position tables are
     /// interpolated (as the reference does), everything else loads as is.
