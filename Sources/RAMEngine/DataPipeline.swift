@@ -13,6 +13,8 @@ public enum EngineError: Error, CustomStringConvertible, LocalizedError {
     case badData(String)
     /// Some files could not be processed (each was reported as it happened).
     case someFilesFailed(failed: Int, total: Int)
+    /// An output (file or folder) could not be written.
+    case cannotWrite(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,7 @@ public enum EngineError: Error, CustomStringConvertible, LocalizedError {
         case let .noCheckpoint(m): return m
         case let .badData(m): return m
         case let .someFilesFailed(failed, total): return "\(failed) of \(total) file(s) could not be processed (see the messages above)"
+        case let .cannotWrite(path, reason): return "cannot write '\(path)': \(reason)"
         }
     }
 

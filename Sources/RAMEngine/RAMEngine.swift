@@ -375,18 +375,23 @@ public final class Engine {
     /// relative paths to existing files made absolute).
     /// Both files are written atomically.
     /// - Returns: the two files.
-    /// - Throws: config / checkpoint errors; `ConfigError.unreadable` naming a file that cannot be written.
+    /// - Throws: config / checkpoint errors; `EngineError.cannotWrite` naming a file or folder that cannot be written (a folder on the way that is a file is named); `ConfigError.invalidValue` for an empty `Global.save_inference_dir`. Temporary files that an interrupted export left (its process gone) are removed first.
     @discardableResult
     public func export(model: (any TaggingModel)? = nil) throws -> (weights: URL, config: URL) {
         let g = try config.global()
+        // An empty value would export into the working directory.
+        guard !g.save_inference_dir.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ConfigError.invalidValue(path: "Global.save_inference_dir", message: "the path is empty; give the folder to export to")
+        }
         let model = try model ?? buildModel()
         let dir = URL(fileURLWithPath: (g.save_inference_dir as NSString).expandingTildeInPath,
                       relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         } catch {
-            throw ConfigError.unreadable(file: dir.path, reason: "cannot create Global.save_inference_dir: \(error.localizedDescription)")
+            throw EngineError.cannotWrite(path: dir.path, reason: "cannot create the folder (Global.save_inference_dir): \(createFailureReason(dir, error))")
         }
+        Engine.removeStaleTemporaryFiles(in: dir, for: ["inference.safetensors", "inference.yaml"])
         var tensors: [String: (shape: [Int], floats: [Float])] = [:]
         for (name, t) in model.stateDict() { tensors[name] = (t.shape, t.scalars) }
         let weights = dir.appendingPathComponent("inference.safetensors")
@@ -398,7 +403,7 @@ public final class Engine {
         root["Global"] = global
         let exported = try RunConfig(root: root, file: dir.appendingPathComponent("inference.yaml"))
         let cfgURL = dir.appendingPathComponent("inference.yaml")
-        try Engine.saveResolvedConfig(exported, to: cfgURL)
+        try Engine.saveResolvedConfig(exported, to: cfgURL, source: config.file)
         logger.info("exported \(tensors.count) tensors to \(weights.path) and the config to \(cfgURL.path)")
         return (weights, cfgURL)
     }
@@ -474,16 +479,60 @@ public final class Engine {
     }
 
     /// Writes the resolved config atomically (temp file + rename), as training saves it next to its outputs.
-    /// - Throws: `ConfigError.unreadable` naming the file when it cannot be written.
-    public static func saveResolvedConfig(_ config: RunConfig, to url: URL) throws {
-        let text = "# resolved RAMKit config" + (config.file.map { " (from \($0.path))" } ?? "") + "\n" + config.yamlText()
+    /// - Parameter source: the config file it came from, named in the header line (default: `config.file`).
+    /// - Throws: `EngineError.cannotWrite` naming the file when it cannot be written.
+    public static func saveResolvedConfig(_ config: RunConfig, to url: URL, source: URL? = nil) throws {
+        let text = "# resolved RAMKit config" + ((source ?? config.file).map { " (from \($0.path))" } ?? "") + "\n" + config.yamlText()
+        let folder = url.deletingLastPathComponent()
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw EngineError.cannotWrite(path: url.path, reason: "cannot create its folder: \(createFailureReason(folder, error))")
+        }
+        do {
             try Data(text.utf8).write(to: url, options: .atomic)
         } catch {
-            throw ConfigError.unreadable(file: url.path, reason: "cannot write: \(error.localizedDescription)")
+            throw EngineError.cannotWrite(path: url.path, reason: createFailureReason(url, error))
         }
     }
+}
+
+extension Engine {
+    /// Removes `.<name>.tmp-<pid>-<n>` files (the atomic writers' temporary files) that a run
+    /// killed mid-write left in `dir`, when the process `<pid>` is gone. A live writer's file is
+    /// left alone.
+    static func removeStaleTemporaryFiles(in dir: URL, for names: [String]) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
+        for entry in entries {
+            guard let name = names.first(where: { entry.hasPrefix(".\($0).tmp-") }) else { continue }
+            let rest = entry.dropFirst(".\(name).tmp-".count)
+            guard let pid = rest.split(separator: "-").first.flatMap({ Int32($0) }), pid > 0 else { continue }
+            if kill(pid, 0) == 0 || errno != ESRCH { continue }   // still running (or not ours to judge)
+            try? FileManager.default.removeItem(at: dir.appendingPathComponent(entry))
+            Logger(label: "ramkit.engine").info("removed \(entry), left in \(dir.path) by an interrupted run (process \(pid))")
+        }
+    }
+}
+
+/// Why a folder could not be created: the first part of its path that exists and is not a
+/// folder, or the system's reason.
+func createFailureReason(_ dir: URL, _ error: Error) -> String {
+    var p = dir.standardizedFileURL
+    var parts: [URL] = []
+    while p.path != "/" { parts.append(p); p = p.deletingLastPathComponent() }
+    for q in parts.reversed() {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: q.path, isDirectory: &isDir) {
+            if !isDir.boolValue { return "'\(q.path)' is a file, not a folder" }
+        } else {
+            break
+        }
+    }
+    let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+    if let u = underlying, u.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(u.code)) {
+        return String(cString: strerror(code.rawValue))
+    }
+    return error.localizedDescription
 }
 
 /// A one-line progress bar on stderr (`[#####     ] 12/40`).

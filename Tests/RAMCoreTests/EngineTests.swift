@@ -3,7 +3,7 @@ import Foundation
 import RAMCore
 import RAMDatasets
 import RAMDefaultPlugins
-import RAMEngine
+@testable import RAMEngine
 import RAMImage
 import RAMNN
 import RAMTensor
@@ -273,6 +273,33 @@ final class InferEngineTests: XCTestCase {
         let back = try RunConfig.load(path: out.path)
         XCTAssertEqual(back.root, cfg.root)
         XCTAssertEqual(back.node(at: "Global.epochs"), .int(7))
+        let text = try String(contentsOf: out, encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("# resolved RAMKit config (from \(dir.appendingPathComponent("run.yaml").path))\n"), text)
+        // a folder on the way that is a file: named as such
+        try "x".write(to: dir.appendingPathComponent("afile"), atomically: true, encoding: .utf8)
+        let e = errorText { try Engine.saveResolvedConfig(cfg, to: self.dir.appendingPathComponent("afile/sub/config.yaml")) }
+        XCTAssertEqual(e, "cannot write '\(dir.appendingPathComponent("afile/sub/config.yaml").path)': cannot create its folder: '\(dir.appendingPathComponent("afile").path)' is a file, not a folder")
+    }
+
+    /// A temporary file that an interrupted export left (its process gone) is removed; one of a
+    /// running process and other files are kept.
+    func testStaleTemporaryFilesAreRemoved() throws {
+        let out = dir.appendingPathComponent("export")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        var child = Process()   // a process id that is certainly gone: a child that has exited
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run(); child.waitUntilExit()
+        let gone = child.processIdentifier
+        child = Process()
+        let names = [".inference.safetensors.tmp-\(gone)-123", ".inference.safetensors.tmp-\(getpid())-7", "inference.safetensors", "notes.txt"]
+        for n in names { try "x".write(to: out.appendingPathComponent(n), atomically: false, encoding: .utf8) }
+        Engine.removeStaleTemporaryFiles(in: out, for: ["inference.safetensors"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted(), Array(names.dropFirst()).sorted())
+    }
+
+    func testEmptySaveInferenceDirIsRefused() throws {
+        let engine = try Engine(config: config(["Global.save_inference_dir=''"]), registries: testRegistries())
+        XCTAssertEqual(errorText { _ = try engine.export() }, "'Global.save_inference_dir': the path is empty; give the folder to export to")
     }
 }
 
