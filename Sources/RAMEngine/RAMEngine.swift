@@ -116,7 +116,7 @@ public final class Engine {
             }
             throw ConfigError.missingKey(path: "PostProcess", key: "name")
         }
-        throw ConfigError.missingKey(path: "Infer", key: "PostProcess")
+        throw ConfigError.invalidValue(path: "Infer.PostProcess", message: "is required but missing (a top-level PostProcess section works too), e.g. {name: RamOutPut, language: en}")
     }
 
     /// The image files `Infer.infer_imgs` names (files as given; folders searched recursively for

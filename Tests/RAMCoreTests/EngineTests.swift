@@ -297,6 +297,15 @@ final class InferEngineTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted(), Array(names.dropFirst()).sorted())
     }
 
+    func testMissingPostProcessNamesBothPlaces() throws {
+        let yaml = "Global: {pretrained_model: rk_test_tiny.ckpt}\nArch: {name: tiny}\nInfer: {infer_imgs: rk_test_photos, transforms: [ReadRGB]}\n"
+        let file = dir.appendingPathComponent("nopp.yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        let engine = try Engine(config: RunConfig.load(path: file.path), registries: testRegistries())
+        XCTAssertEqual(errorText { try engine.infer(write: { _ in }) },
+                       "'Infer.PostProcess': is required but missing (a top-level PostProcess section works too), e.g. {name: RamOutPut, language: en}")
+    }
+
     func testEmptySaveInferenceDirIsRefused() throws {
         let engine = try Engine(config: config(["Global.save_inference_dir=''"]), registries: testRegistries())
         XCTAssertEqual(errorText { _ = try engine.export() }, "'Global.save_inference_dir': the path is empty; give the folder to export to")
