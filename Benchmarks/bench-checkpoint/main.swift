@@ -35,7 +35,18 @@ func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 let args = CommandLine.arguments
 var path = "/tmp/ramkit-bench-checkpoint.pth"
-if let i = args.firstIndex(of: "--path"), i + 1 < args.count { path = args[i + 1] }
+do {
+    let usage = "usage: bench-checkpoint [--path FILE]   (writes a 1.4 GB synthetic checkpoint to FILE, default \(path), times reading it, deletes it)"
+    var rest = Array(args.dropFirst())
+    while !rest.isEmpty {
+        let a = rest.removeFirst()
+        if a == "--help" || a == "-h" { print(usage); exit(0) }
+        guard a == "--path", let v = rest.first else {
+            FileHandle.standardError.write(Data("bench-checkpoint: unexpected argument '\(a)'\n\(usage)\n".utf8)); exit(2)
+        }
+        path = v; rest.removeFirst()
+    }
+}
 let url = URL(fileURLWithPath: path)
 
 // RAM++ Swin-L-like tensors: label_embed [4585*51, 512] + 8 transformer blocks at width 1536.

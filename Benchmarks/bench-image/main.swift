@@ -28,6 +28,10 @@ func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
 var args = Array(CommandLine.arguments.dropFirst())
 var runs = 7
+if args.contains("--help") || args.contains("-h") {
+    print("usage: bench-image [--runs N] [IMAGE]   (default IMAGE: ../shared/images/demo3_large.jpg; see pil_reference.py for Pillow's time)")
+    exit(0)
+}
 if let i = args.firstIndex(of: "--runs"), i + 1 < args.count, let n = Int(args[i + 1]) {
     runs = max(1, n)
     args.removeSubrange(i...(i + 1))
