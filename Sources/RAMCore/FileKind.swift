@@ -21,3 +21,22 @@ public func nonRegularFileReason(_ path: String) -> String? {
     }
     return "it is \(kind), not a regular file"
 }
+
+/// `path` with `.` and empty components dropped and each `..` taking off the component before
+/// it, as text only: symbolic links are kept as written (Foundation's `standardizedFileURL`
+/// resolves them when it meets a `..`, so `work/../link/x` and `link/x` came out differently).
+/// An absolute path stays absolute (`/..` is `/`); a relative one keeps its leading `..`s.
+public func lexicallyNormalizedPath(_ path: String) -> String {
+    let absolute = path.hasPrefix("/")
+    var parts: [Substring] = []
+    for c in path.split(separator: "/", omittingEmptySubsequences: true) {
+        if c == "." { continue }
+        if c == ".." {
+            if let last = parts.last, last != ".." { parts.removeLast() } else if !absolute { parts.append(c) }
+            continue
+        }
+        parts.append(c)
+    }
+    let joined = parts.joined(separator: "/")
+    return absolute ? "/" + joined : (joined.isEmpty ? "." : joined)
+}

@@ -102,11 +102,12 @@ public enum PathResolver {
             if fm.fileExists(atPath: expanded) { return URL(fileURLWithPath: expanded) }
             looked.append(expanded)
         } else {
-            let cwd = URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent(expanded).standardizedFileURL
+            // (normalised as text: a symbolic link in the path stays as the user wrote it)
+            let cwd = URL(fileURLWithPath: lexicallyNormalizedPath(fm.currentDirectoryPath + "/" + expanded))
             if fm.fileExists(atPath: cwd.path) { return cwd }
             looked.append(cwd.path)
             if let base = baseDirectory {
-                let b = base.appendingPathComponent(expanded).standardizedFileURL
+                let b = URL(fileURLWithPath: lexicallyNormalizedPath(base.path + "/" + expanded))
                 if b.path != cwd.path {
                     if fm.fileExists(atPath: b.path) { return b }
                     looked.append(b.path)

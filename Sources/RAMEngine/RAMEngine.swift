@@ -384,8 +384,8 @@ public final class Engine {
             throw ConfigError.invalidValue(path: "Global.save_inference_dir", message: "the path is empty; give the folder to export to")
         }
         let model = try model ?? buildModel()
-        let dir = URL(fileURLWithPath: (g.save_inference_dir as NSString).expandingTildeInPath,
-                      relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)).standardizedFileURL
+        let given = (g.save_inference_dir as NSString).expandingTildeInPath
+        let dir = URL(fileURLWithPath: lexicallyNormalizedPath(given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given))
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         } catch {

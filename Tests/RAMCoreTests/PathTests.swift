@@ -1,0 +1,42 @@
+import Foundation
+import RAMCore
+import XCTest
+
+final class PathTests: XCTestCase {
+    func testLexicalNormalisation() {
+        XCTAssertEqual(lexicallyNormalizedPath("/a/b/../c/./d//e/"), "/a/c/d/e")
+        XCTAssertEqual(lexicallyNormalizedPath("/a/../../b"), "/b")
+        XCTAssertEqual(lexicallyNormalizedPath("/.."), "/")
+        XCTAssertEqual(lexicallyNormalizedPath("../x/../../y"), "../../y")
+        XCTAssertEqual(lexicallyNormalizedPath("a/.."), ".")
+        XCTAssertEqual(lexicallyNormalizedPath("./a/b"), "a/b")
+    }
+
+    /// `work/../link/x` resolves to the same text as `link/x`: the symbolic link is kept (it used
+    /// to be resolved when the path had a `..`, so the same file was printed under two names).
+    func testResolveKeepsSymbolicLinks() throws {
+        let dir = try temporaryFolder(self)
+        let real = dir.appendingPathComponent("real")
+        try FileManager.default.createDirectory(at: real.appendingPathComponent("images"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("work"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("link"), withDestinationURL: real)
+        let viaDots = try PathResolver.resolve("../link/images", baseDirectory: dir.appendingPathComponent("work"), allowResourceFallback: false)
+        XCTAssertEqual(viaDots.path, dir.appendingPathComponent("link/images").path)
+    }
+
+    /// A FIFO or a device is named as such (reading one would block or never end).
+    func testNonRegularFilesAreNamed() throws {
+        let dir = try temporaryFolder(self)
+        let fifo = dir.appendingPathComponent("p")
+        XCTAssertEqual(mkfifo(fifo.path, 0o644), 0)
+        XCTAssertEqual(nonRegularFileReason(fifo.path), "it is a FIFO (named pipe), not a regular file")
+        XCTAssertEqual(nonRegularFileReason("/dev/null"), "it is a character device, not a regular file")
+        XCTAssertEqual(nonRegularFileReason(dir.path), "it is a directory, not a file")
+        try "x".write(to: dir.appendingPathComponent("f"), atomically: true, encoding: .utf8)
+        XCTAssertNil(nonRegularFileReason(dir.appendingPathComponent("f").path))
+        XCTAssertNil(nonRegularFileReason(dir.appendingPathComponent("absent").path))
+        XCTAssertThrowsError(try RAMResources.readLines(of: fifo)) { e in
+            XCTAssertTrue("\(e)".contains("it is a FIFO (named pipe), not a regular file"), "\(e)")
+        }
+    }
+}
