@@ -277,6 +277,11 @@ public final class Engine {
     func readBytes(_ path: String) throws -> [UInt8] {
         // (a FIFO among the images would block the read forever)
         if let reason = nonRegularFileReason(path) { throw ConfigError.unreadable(file: path, reason: reason) }
+        // A folder entry whose name is not UTF-8 reaches us with U+FFFD in place of its bytes,
+        // and that name does not exist.
+        if path.contains("\u{FFFD}") && !FileManager.default.fileExists(atPath: path) {
+            throw ConfigError.unreadable(file: path, reason: "the file name is not valid UTF-8 (shown with \u{FFFD}), which RAMKit cannot open; rename the file")
+        }
         do { return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
             throw ConfigError.unreadable(file: path, reason: readFailureReason(path, error))
         }

@@ -230,6 +230,24 @@ final class InferEngineTests: XCTestCase {
         XCTAssertTrue(reports.first?.hasSuffix("b.png': it is a FIFO (named pipe), not a regular file") ?? false, "\(reports)")
     }
 
+    /// A file whose name is not UTF-8 cannot be opened through a Swift String: it is skipped,
+    /// saying why, and the other images are tagged.
+    func testANonUTF8FileNameIsSkippedSayingWhy() throws {
+        let imgs = dir.appendingPathComponent("rk_test_names")
+        try FileManager.default.createDirectory(at: imgs, withIntermediateDirectories: true)
+        try "1 2 3".write(to: imgs.appendingPathComponent("a.png"), atomically: true, encoding: .utf8)
+        var raw = Array((imgs.path + "/bad").utf8CString.dropLast()) + [CChar(bitPattern: 0xFF)] + Array("name.png".utf8CString)
+        let fd = raw.withUnsafeMutableBufferPointer { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o644) }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        close(fd)
+        let engine = try Engine(config: config(["Infer.infer_imgs=rk_test_names"]), registries: testRegistries())
+        var reports: [String] = []
+        let result = try engine.infer(write: { _ in }, report: { reports.append($0) })
+        XCTAssertEqual(result.predictions.count, 1)
+        XCTAssertEqual(result.failures.count, 1)
+        XCTAssertTrue(reports.first?.contains("the file name is not valid UTF-8") ?? false, "\(reports)")
+    }
+
     func testMissingImagesNameEveryPlaceLookedAt() throws {
         let engine = try Engine(config: config(["Infer.infer_imgs=nope.jpg"]), registries: testRegistries())
         let e = errorText { try engine.infer(write: { _ in }) }
