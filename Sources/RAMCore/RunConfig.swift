@@ -192,7 +192,9 @@ public enum ConfigOverride {
         if raw.isEmpty { return .string("") }
         let t = raw.trimmingCharacters(in: .whitespaces)
         if t.hasPrefix("[") || t.hasPrefix("{") {
-            do { return try ConfigNode.parse(yaml: t, source: "-o \(override)") } catch {
+            do { return try ConfigNode.parse(yaml: t, source: "-o \(override)") } catch ConfigError.tooComplex(_, let message) {
+                throw ConfigError.badOverride(override: override, message: "the value is refused: \(message)")
+            } catch {
                 throw ConfigError.badOverride(override: override, message: "the value is not a valid YAML list/map: \(error)")
             }
         }
