@@ -227,6 +227,20 @@ final class OverrideTests: XCTestCase {
         XCTAssertTrue(e.contains("unknown key 'Global.epoch'; did you mean 'epochs'?"), e)
     }
 
+    /// An override of an unknown section lists every section a config may have, not only the
+    /// ones the file sets (QA: `-o Foo.bar=3` said "Valid keys: Global, Arch, Infer").
+    func testUnknownSectionInOverrideListsAllSections() {
+        let e = errorText { _ = try self.apply(["Foo.bar=3"]) }
+        XCTAssertEqual(e, "unknown key 'Foo'. Valid keys: " + RunConfig.sections.joined(separator: ", "))
+        XCTAssertEqual(RunConfig.sections, ["Global", "AMP", "Arch", "Loss", "Optimizer", "DataLoader", "Infer",
+                                            "PostProcess", "Metric", "PreProcess"])
+        // A known section the file does not have: say so, and how to add it.
+        let absent = errorText { _ = try self.apply(["Loss.weight=3"]) }
+        XCTAssertEqual(absent, "override '-o Loss.weight=3': the config has no 'Loss' section (it has Global, Arch, Infer); "
+                       + "add it to the file, or give it whole: -o Loss={key: value, ...}")
+        XCTAssertEqual(try self.apply(["Loss={weight: 3}"])["Loss"], .map([(key: "weight", value: .int(3))]))
+    }
+
     func testUnknownSection() {
         let e = errorText { _ = try RunConfig(root: ConfigNode.parse(yaml: "Globel: {}\n", source: "t")) }
         XCTAssertTrue(e.contains("unknown key 'Globel'; did you mean 'Global'?"), e)
