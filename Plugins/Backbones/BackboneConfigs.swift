@@ -8,6 +8,64 @@ public struct BackboneConfigError: Error, CustomStringConvertible, Equatable {
     public var description: String { message }
 }
 
+// MARK: - Size limits
+
+/// Upper bounds on architecture hyper-parameters, checked before anything is allocated so that
+/// a typo such as `embed_dim: 1048576` is an error naming the key instead of an out-of-memory
+/// crash. The largest RAM models (Swin-L, ViT-L, BERT-base heads) are far below every bound.
+public enum ArchitectureLimits {
+    /// Widths: `embed_dim` (and a Swin's last-stage width), `hidden_size`,
+    /// `intermediate_size`, `encoder_width`.
+    public static let maxWidth = 65_536
+    /// Blocks per Swin stage, ViT `depth`, BERT `num_hidden_layers`.
+    public static let maxLayers = 256
+    /// Swin stages (entries of `depths`).
+    public static let maxStages = 16
+    /// Attention heads (per stage).
+    public static let maxHeads = 1_024
+    /// `mlp_ratio`.
+    public static let maxMLPRatio = 64.0
+    /// Image, patch and window sizes in pixels / tokens.
+    public static let maxImageSize = 8_192
+    /// `in_chans`.
+    public static let maxChannels = 1_024
+    /// Tokens in one attention window: a ViT's whole patch grid (`(image/patch)²`), a Swin
+    /// window (`min(window, grid)²`). Attention scores grow with its square.
+    public static let maxAttentionTokens = 16_384
+    /// Tokens of a Swin's first stage (`(image/patch)²`).
+    public static let maxSwinTokens = 1 << 20
+    /// BERT `vocab_size`.
+    public static let maxVocabulary = 1 << 20
+    /// BERT `max_position_embeddings`.
+    public static let maxPositions = 65_536
+    /// Parameters of a whole model (16 GB of float32).
+    public static let maxParameters = 4_000_000_000
+
+    /// Why `value` of `key` is outside `minimum...maximum`, or nil when it is inside.
+    public static func rangeProblem(_ key: String, _ value: Int, minimum: Int = 1, maximum: Int) -> String? {
+        if value < minimum {
+            return minimum == 1 ? "\(key) must be positive, got \(value)"
+                : minimum == 0 ? "\(key) must not be negative, got \(value)"
+                : "\(key) must be at least \(minimum), got \(value)"
+        }
+        if value > maximum { return "\(key) is \(value); at most \(maximum) is accepted" }
+        return nil
+    }
+
+    /// Why a `mlp_ratio` is unusable (not finite, not positive, above `maxMLPRatio`), or nil.
+    public static func mlpRatioProblem(_ ratio: Double) -> String? {
+        guard ratio.isFinite, ratio > 0 else { return "mlp_ratio must be a positive number, got \(ratio)" }
+        if ratio > maxMLPRatio { return "mlp_ratio is \(ratio); at most \(maxMLPRatio) is accepted" }
+        return nil
+    }
+
+    /// Why a LayerNorm epsilon is unusable (zero, negative, NaN or infinite), or nil.
+    public static func layerNormEpsProblem(_ eps: Double) -> String? {
+        guard eps.isFinite, eps > 0 else { return "layer_norm_eps must be a positive number, got \(eps)" }
+        return nil
+    }
+}
+
 // MARK: - JSON-ish values
 
 /// A loosely typed configuration value, the common ground of the reference's JSON files
@@ -299,33 +357,61 @@ public struct SwinConfig: Equatable, Sendable {
         return c
     }
 
-    /// Checks that the architecture can be built: positive sizes, one head count per stage,
-    /// widths divisible by heads, a token grid that patch merging can halve and windows tile.
-    /// - Throws: `BackboneConfigError` naming `source` and the offending value.
+    /// Checks that the architecture can be built: each size positive and within
+    /// `ArchitectureLimits`, one head count per stage, widths divisible by heads, a token grid
+    /// that patch merging can halve and windows tile, a positive finite `layer_norm_eps`.
+    /// - Throws: `BackboneConfigError` naming `source`, the key and the offending value.
     public func validate(source: String = "vision_config") throws {
         func fail(_ m: String) -> BackboneConfigError { BackboneConfigError("\(source): \(m)") }
-        guard imageSize > 0, patchSize > 0, inChannels > 0, embedDim > 0, windowSize > 0 else {
-            throw fail("image_res, patch_size, in_chans, embed_dim and window_size must be positive "
-                       + "(got \(imageSize), \(patchSize), \(inChannels), \(embedDim), \(windowSize))")
+        typealias L = ArchitectureLimits
+        for (key, value, maximum) in [("image_res", imageSize, L.maxImageSize), ("patch_size", patchSize, L.maxImageSize),
+                                      ("in_chans", inChannels, L.maxChannels), ("embed_dim", embedDim, L.maxWidth),
+                                      ("window_size", windowSize, L.maxImageSize)] {
+            if let m = L.rangeProblem(key, value, maximum: maximum) { throw fail(m) }
         }
-        guard !depths.isEmpty, depths.allSatisfy({ $0 >= 0 }) else {
-            throw fail("depths must be a non-empty list of non-negative integers, got \(depths)")
+        guard !depths.isEmpty else { throw fail("depths must be a non-empty list, got []") }
+        if depths.count > L.maxStages {
+            throw fail("depths has \(depths.count) stages; at most \(L.maxStages) are accepted")
+        }
+        for (i, d) in depths.enumerated() {
+            if let m = L.rangeProblem("depths[\(i)]", d, minimum: 0, maximum: L.maxLayers) { throw fail(m) }
         }
         guard numHeads.count == depths.count else {
             throw fail("num_heads has \(numHeads.count) entries but depths has \(depths.count)")
         }
+        for (i, h) in numHeads.enumerated() {
+            if let m = L.rangeProblem("num_heads[\(i)]", h, maximum: L.maxHeads) { throw fail(m) }
+        }
+        if let m = L.mlpRatioProblem(mlpRatio) { throw fail(m) }
+        if let m = L.layerNormEpsProblem(Double(layerNormEps)) { throw fail(m) }
+        guard dropPathRate.isFinite, dropPathRate >= 0, dropPathRate < 1 else {
+            throw fail("drop_path_rate must be in [0, 1), got \(dropPathRate)")
+        }
+        if numFeatures > L.maxWidth {
+            throw fail("the last stage is embed_dim·2^(stages-1) = \(embedDim)·2^\(depths.count - 1) = \(numFeatures) wide; "
+                       + "at most \(L.maxWidth) is accepted")
+        }
         guard imageSize % patchSize == 0 else {
             throw fail("image_res \(imageSize) is not a multiple of patch_size \(patchSize)")
         }
-        guard mlpRatio > 0 else { throw fail("mlp_ratio must be positive, got \(mlpRatio)") }
+        let grid = imageSize / patchSize
+        if grid * grid > L.maxSwinTokens {
+            throw fail("image_res \(imageSize) / patch_size \(patchSize) gives a \(grid)×\(grid) token grid; "
+                       + "at most \(L.maxSwinTokens) tokens are accepted")
+        }
+        let window = min(windowSize, grid)
+        if window * window > L.maxAttentionTokens {
+            throw fail("window_size \(windowSize) gives \(window)×\(window)-token windows; at most "
+                       + "\(L.maxAttentionTokens) tokens a window are accepted")
+        }
         for i in 0..<depths.count {
             let dim = embedDim << i
-            guard numHeads[i] > 0, dim % numHeads[i] == 0 else {
+            guard dim % numHeads[i] == 0 else {
                 throw fail("stage \(i): width \(dim) is not divisible by num_heads \(numHeads[i])")
             }
-            let res = (imageSize / patchSize) >> i
+            let res = grid >> i
             guard res > 0 else { throw fail("stage \(i): token grid vanishes at image_res \(imageSize)") }
-            if i < depths.count - 1, res % 2 != 0 || (imageSize / patchSize) % (1 << (i + 1)) != 0 {
+            if i < depths.count - 1, res % 2 != 0 || grid % (1 << (i + 1)) != 0 {
                 throw fail("stage \(i): token grid \(res)×\(res) is odd; patch merging needs it even "
                            + "(image_res \(imageSize))")
             }
@@ -417,20 +503,35 @@ public struct ViTConfig: Equatable, Sendable {
         return c
     }
 
-    /// - Throws: `BackboneConfigError` naming `source` for non-positive sizes, an image size that
-    ///   is not a multiple of the patch, or a width not divisible by the heads.
+    /// Checks that the architecture can be built: each size positive (`depth` may be 0) and
+    /// within `ArchitectureLimits`, an image size that is a multiple of the patch, a width
+    /// divisible by the heads, a positive finite `layer_norm_eps`.
+    /// - Throws: `BackboneConfigError` naming `source`, the key and the offending value.
     public func validate(source: String = "vision_config") throws {
         func fail(_ m: String) -> BackboneConfigError { BackboneConfigError("\(source): \(m)") }
-        guard imageSize > 0, patchSize > 0, inChannels > 0, embedDim > 0, depth >= 0, numHeads > 0 else {
-            throw fail("sizes must be positive (image \(imageSize), patch_size \(patchSize), "
-                       + "embed_dim \(embedDim), depth \(depth), num_heads \(numHeads))")
+        typealias L = ArchitectureLimits
+        for (key, value, minimum, maximum) in [("image size", imageSize, 1, L.maxImageSize),
+                                               ("patch_size", patchSize, 1, L.maxImageSize),
+                                               ("in_chans", inChannels, 1, L.maxChannels),
+                                               ("embed_dim", embedDim, 1, L.maxWidth),
+                                               ("depth", depth, 0, L.maxLayers),
+                                               ("num_heads", numHeads, 1, L.maxHeads)] {
+            if let m = L.rangeProblem(key, value, minimum: minimum, maximum: maximum) { throw fail(m) }
         }
         guard imageSize % patchSize == 0 else {
             throw fail("image size \(imageSize) is not a multiple of patch_size \(patchSize)")
         }
+        if numPatches > L.maxAttentionTokens {
+            throw fail("image size \(imageSize) / patch_size \(patchSize) gives \(numPatches) patch tokens; "
+                       + "at most \(L.maxAttentionTokens) are accepted")
+        }
         guard embedDim % numHeads == 0 else {
             throw fail("embed_dim \(embedDim) is not divisible by num_heads \(numHeads)")
         }
-        guard mlpRatio > 0 else { throw fail("mlp_ratio must be positive, got \(mlpRatio)") }
+        if let m = L.mlpRatioProblem(mlpRatio) { throw fail(m) }
+        if let m = L.layerNormEpsProblem(Double(layerNormEps)) { throw fail(m) }
+        guard dropPathRate.isFinite, dropPathRate >= 0, dropPathRate < 1 else {
+            throw fail("drop_path_rate must be in [0, 1), got \(dropPathRate)")
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import RAMCore
 import RAMPostProcess
+import RAMBackbones
 
 /// `Arch` options of `ram` / `ram_plus`, by PaddleClas's names (ppcls/configs/ram/RAM*.yaml).
 ///
@@ -64,7 +65,9 @@ public struct RAMArchPlan {
 
     /// Resolves the `Arch` section of `arch` (`ram` or `ram_plus`).
     /// - Throws: `ConfigError` (unknown keys with did-you-mean, missing files),
-    ///   `RAMModelError.badConfig` (bad values, `num_class` disagreeing with the tag list),
+    ///   `RAMModelError.badConfig` (bad values, sizes beyond `ArchitectureLimits`, a model of
+    ///   more than `ArchitectureLimits.maxParameters` parameters, `num_class` disagreeing with
+    ///   the tag list),
     ///   `RAMModelError.badFile` (unparsable architecture files).
     public init(arch: String, config: ComponentConfig) throws {
         let node = config.node.isNull ? ConfigNode.map([]) : config.node
@@ -72,6 +75,9 @@ public struct RAMArchPlan {
         let o = try ConfigDecoding.decode(RAMArchOptions.self, from: node.removing(key: "vision_config"), path: config.path)
         guard let vit = o.vit, !vit.isEmpty else {
             throw ConfigError.missingKey(path: config.path, key: "vit")
+        }
+        if let m = ArchitectureLimits.rangeProblem("image_size", o.image_size, maximum: ArchitectureLimits.maxImageSize) {
+            throw RAMModelError.badConfig(key: "\(config.path).image_size", message: m)
         }
         var sources: [String: String] = [:]
         let q2lURL = try config.resolvePath(o.q2l_config, defaultResource: "reference-configs/q2l_config.json")
@@ -142,9 +148,8 @@ public struct RAMArchPlan {
         for i in o.delete_tag_index where i < 0 || i >= tags.count {
             throw RAMModelError.badConfig(key: "\(config.path).delete_tag_index", message: "\(i) is not a class index in 0..<\(tags.count)")
         }
-        if o.image_size <= 0 {
-            throw RAMModelError.badConfig(key: "\(config.path).image_size", message: "must be positive, found \(o.image_size)")
-        }
+        try RAMArchPlan.checkParameterCount(arch: arch, vision: vision, q2l: q2l, med: med, numTags: tags.count,
+                                            path: config.path, sources: sources)
         self.arch = arch
         self.vit = vit
         self.imageSize = o.image_size
@@ -154,6 +159,36 @@ public struct RAMArchPlan {
         self.tagList = tags
         self.options = o
         self.sources = sources
+    }
+
+    /// Refuses a model with more than `ArchitectureLimits.maxParameters` parameters before
+    /// anything is allocated, saying which part is large.
+    /// - Throws: `RAMModelError.badConfig` naming `path`, the count and its parts.
+    static func checkParameterCount(arch: String, vision: VisionSpec, q2l: BertConfig, med: BertConfig?,
+                                    numTags: Int, path: String, sources: [String: String]) throws {
+        let shapes = RAMArchSpec.parameterShapes(arch: arch, vision: vision, q2l: q2l, med: med, numTags: numTags)
+        var parts: [(name: String, count: Int)] = [
+            ("vision backbone (vision_config)", 0), ("tagging head (q2l_config)", 0),
+            ("tag encoder / text decoder (med_config)", 0), ("label_embed (tag_list, \(numTags) tags)", 0), ("other", 0),
+        ]
+        var total = 0
+        for (name, shape) in shapes {
+            var n = 1
+            for d in shape {
+                let (m, overflow) = n.multipliedReportingOverflow(by: max(d, 0))
+                n = overflow ? Int.max / 4 : m
+            }
+            let part = name.hasPrefix("visual_encoder.") ? 0 : name.hasPrefix("tagging_head.") ? 1
+                : name.hasPrefix("tag_encoder.") || name.hasPrefix("text_decoder.") ? 2 : name == "label_embed" ? 3 : 4
+            parts[part].count = min(parts[part].count + n, Int.max / 4)
+            total = min(total + n, Int.max / 4)
+        }
+        guard total > ArchitectureLimits.maxParameters else { return }
+        let detail = parts.filter { $0.count > 0 }.map { "\($0.name) \($0.count)" }.joined(separator: ", ")
+        let files = sources.keys.sorted().map { "\($0) '\(sources[$0]!)'" }.joined(separator: ", ")
+        throw RAMModelError.badConfig(key: path, message:
+            "the model would have \(total) parameters (\(detail)); at most \(ArchitectureLimits.maxParameters) are accepted. "
+            + "Check the sizes in \(files)")
     }
 
     /// A ConfigNode as plain Swift values (Int, Double, Bool, String, [Any], [String: Any]).

@@ -1,4 +1,5 @@
 import Foundation
+import RAMBackbones
 
 /// The image encoder's hyper-parameters as RAM's configs give them.
 ///
@@ -31,25 +32,49 @@ public enum VisionSpec: Equatable {
     }
 
     /// Applies a reference-format JSON map (`vision_config`) over the preset for `vit`.
-    /// - Throws: `RAMModelError.badConfig` naming `source.key` for wrong types / inconsistent values.
+    /// - Throws: `RAMModelError.badConfig` naming `source.key` for wrong types, values out of
+    ///   range (each size positive and within `ArchitectureLimits`; `mlp_ratio` and
+    ///   `layer_norm_eps` positive and finite) or inconsistent values.
     public static func from(vit: String, imageSize: Int, overrides: [String: Any], source: String) throws -> VisionSpec {
         guard var spec = preset(vit: vit, imageSize: imageSize) else {
             throw RAMModelError.badConfig(key: "Arch.vit", message: "unknown backbone '\(vit)'; expected one of swin_b, swin_l, base, large")
         }
+        typealias L = ArchitectureLimits
+        func bad(_ k: String, _ m: String) -> RAMModelError { RAMModelError.badConfig(key: "\(source).\(k)", message: m) }
+        func wholeNumber(_ v: Any) -> Int? {
+            if let i = v as? Int { return i }
+            // Int(d) traps outside Int's range: only convert exactly representable whole numbers.
+            if let d = v as? Double, d.rounded() == d, abs(d) <= 9_007_199_254_740_992 { return Int(d) }
+            return nil
+        }
         func int(_ k: String) throws -> Int? {
             guard let v = overrides[k] else { return nil }
-            if let i = v as? Int { return i }
-            if let d = v as? Double, d.rounded() == d { return Int(d) }
-            throw RAMModelError.badConfig(key: "\(source).\(k)", message: "expected an integer, found \(v)")
+            if let i = wholeNumber(v) { return i }
+            throw bad(k, "expected an integer, found \(v)")
         }
         func ints(_ k: String) throws -> [Int]? {
             guard let v = overrides[k] else { return nil }
             if let a = v as? [Int] { return a }
             if let a = v as? [Any] { return try a.map { e in
-                if let i = e as? Int { return i }
-                throw RAMModelError.badConfig(key: "\(source).\(k)", message: "expected a list of integers, found \(v)")
+                if let i = wholeNumber(e) { return i }
+                throw bad(k, "expected a list of integers, found \(v)")
             } }
-            throw RAMModelError.badConfig(key: "\(source).\(k)", message: "expected a list of integers, found \(v)")
+            throw bad(k, "expected a list of integers, found \(v)")
+        }
+        func number(_ k: String) throws -> Double? {
+            guard let v = overrides[k] else { return nil }
+            if let d = v as? Double { return d }
+            if let i = v as? Int { return Double(i) }
+            throw bad(k, "expected a number, found \(v)")
+        }
+        // The limit messages name the key themselves.
+        func check(_ k: String, _ v: Int, minimum: Int = 1, maximum: Int) throws {
+            if let m = L.rangeProblem(k, v, minimum: minimum, maximum: maximum) {
+                throw RAMModelError.badConfig(key: source, message: m)
+            }
+        }
+        if let eps = try number("layer_norm_eps"), let m = L.layerNormEpsProblem(eps) {
+            throw RAMModelError.badConfig(key: source, message: m)
         }
         switch spec {
         case var .swin(c, depths, heads, window, size):
@@ -58,13 +83,24 @@ public enum VisionSpec: Equatable {
             if let v = try ints("num_heads") { heads = v }
             if let v = try int("window_size") { window = v }
             if let v = try int("image_res") { size = v }
-            guard depths.count == heads.count, !depths.isEmpty, c > 0, window > 0 else {
-                throw RAMModelError.badConfig(key: source, message: "depths \(depths) and num_heads \(heads) must be non-empty lists of the same length")
+            if let r = try number("mlp_ratio"), let m = L.mlpRatioProblem(r) { throw RAMModelError.badConfig(key: source, message: m) }
+            try check("embed_dim", c, maximum: L.maxWidth)
+            try check("window_size", window, maximum: L.maxImageSize)
+            try check("image_res", size, maximum: L.maxImageSize)
+            if depths.isEmpty { throw bad("depths", "must be a non-empty list of blocks per stage, found []") }
+            if depths.count > L.maxStages { throw bad("depths", "has \(depths.count) stages; at most \(L.maxStages) are accepted") }
+            for (i, d) in depths.enumerated() { try check("depths[\(i)]", d, minimum: 0, maximum: L.maxLayers) }
+            if heads.count != depths.count {
+                throw bad("num_heads", "has \(heads.count) entries (\(heads)) but depths has \(depths.count) (\(depths)); give one head count per stage")
             }
+            for (i, h) in heads.enumerated() { try check("num_heads[\(i)]", h, maximum: L.maxHeads) }
             if size != imageSize {
                 throw RAMModelError.badConfig(key: "\(source).image_res", message: "\(size) differs from Arch.image_size \(imageSize)")
             }
             spec = .swin(embedDim: c, depths: depths, heads: heads, window: window, imageSize: size)
+            if spec.outputDim > L.maxWidth {
+                throw bad("embed_dim", "\(c) with \(depths.count) stages gives a last stage \(spec.outputDim) wide; at most \(L.maxWidth) is accepted")
+            }
             if let w = try int("vision_width"), w != spec.outputDim {
                 throw RAMModelError.badConfig(key: "\(source).vision_width", message: "\(w), but embed_dim \(c) with \(depths.count) stages gives \(spec.outputDim)")
             }
@@ -73,8 +109,18 @@ public enum VisionSpec: Equatable {
             if let v = try int("depth") { depth = v }
             if let v = try int("num_heads") { heads = v }
             if let v = try int("patch_size") { patch = v }
-            if let v = overrides["mlp_ratio"] as? Double { ratio = v } else if let v = overrides["mlp_ratio"] as? Int { ratio = Double(v) }
+            if let v = try number("mlp_ratio") { ratio = v }
             if let v = try int("image_res") ?? int("image_size") { size = v }
+            try check("embed_dim", w, maximum: L.maxWidth)
+            try check("depth", depth, minimum: 0, maximum: L.maxLayers)
+            try check("num_heads", heads, maximum: L.maxHeads)
+            try check("patch_size", patch, maximum: L.maxImageSize)
+            try check(overrides["image_size"] != nil && overrides["image_res"] == nil ? "image_size" : "image_res", size, maximum: L.maxImageSize)
+            if let m = L.mlpRatioProblem(ratio) { throw RAMModelError.badConfig(key: source, message: m) }
+            let grid = size / patch
+            if grid * grid > L.maxAttentionTokens {
+                throw bad("patch_size", "image size \(size) / patch_size \(patch) gives \(grid * grid) patch tokens; at most \(L.maxAttentionTokens) are accepted")
+            }
             spec = .vit(width: w, depth: depth, heads: heads, patch: patch, mlpRatio: ratio, imageSize: size)
         }
         return spec

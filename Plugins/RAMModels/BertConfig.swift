@@ -1,6 +1,6 @@
 import Foundation
-import Yams
 import RAMCore
+import RAMBackbones
 
 /// Errors raised while building RAM / RAM++ from user configs and checkpoints.
 public enum RAMModelError: Error, CustomStringConvertible {
@@ -53,8 +53,8 @@ public struct BertConfig: Equatable {
         func int(_ k: String) throws -> Int? {
             guard let v = map[k] else { return nil }
             if let i = v as? Int { return i }
-            if let d = v as? Double, d.rounded() == d { return Int(d) }
-            if let n = v as? NSNumber { return n.intValue }
+            // Int(d) traps outside Int's range: only exactly representable whole numbers.
+            if let d = v as? Double, d.rounded() == d, abs(d) <= 9_007_199_254_740_992 { return Int(d) }
             if let s = v as? String, let i = Int(s) { return i }
             throw RAMModelError.badConfig(key: "\(source).\(k)", message: "expected an integer, found \(v)")
         }
@@ -90,13 +90,22 @@ public struct BertConfig: Equatable {
         try validate(source: source)
     }
 
-    /// - Throws: `RAMModelError.badConfig` for values the model cannot be built with.
+    /// - Throws: `RAMModelError.badConfig` naming `source.key` for values the model cannot be
+    ///   built with: a size that is not positive or is above its bound in `ArchitectureLimits`
+    ///   (widths 65,536, 256 layers, 1,024 heads, ...), a hidden size not divisible by the head
+    ///   count, an activation other than gelu, a `layer_norm_eps` that is not positive and finite.
     public func validate(source: String) throws {
-        for (k, v) in [("hidden_size", hidden_size), ("num_attention_heads", num_attention_heads),
-                       ("num_hidden_layers", num_hidden_layers), ("intermediate_size", intermediate_size),
-                       ("vocab_size", vocab_size), ("max_position_embeddings", max_position_embeddings),
-                       ("encoder_width", encoder_width)] where v <= 0 {
-            throw RAMModelError.badConfig(key: "\(source).\(k)", message: "must be positive, found \(v)")
+        typealias L = ArchitectureLimits
+        for (k, v, maximum) in [("hidden_size", hidden_size, L.maxWidth), ("num_attention_heads", num_attention_heads, L.maxHeads),
+                                ("num_hidden_layers", num_hidden_layers, L.maxLayers), ("intermediate_size", intermediate_size, L.maxWidth),
+                                ("vocab_size", vocab_size, L.maxVocabulary), ("max_position_embeddings", max_position_embeddings, L.maxPositions),
+                                ("encoder_width", encoder_width, L.maxWidth)] {
+            if v <= 0 {
+                throw RAMModelError.badConfig(key: "\(source).\(k)", message: "must be positive, found \(v)")
+            }
+            if v > maximum {
+                throw RAMModelError.badConfig(key: "\(source).\(k)", message: "\(v) is too large; at most \(maximum) is accepted")
+            }
         }
         if hidden_size % num_attention_heads != 0 {
             throw RAMModelError.badConfig(key: "\(source).hidden_size",
@@ -106,13 +115,15 @@ public struct BertConfig: Equatable {
             throw RAMModelError.badConfig(key: "\(source).hidden_act",
                                           message: "only \"gelu\" (exact) is supported, found \"\(hidden_act)\"")
         }
-        if !(layer_norm_eps > 0) {
+        if !(layer_norm_eps > 0) || !layer_norm_eps.isFinite {
             throw RAMModelError.badConfig(key: "\(source).layer_norm_eps", message: "must be positive, found \(layer_norm_eps)")
         }
     }
 
     /// Reads a config file: JSON (`.json`) or the flat YAML PaddleClas uses (anything else).
-    /// - Throws: `RAMModelError.badFile` naming the file when it cannot be read or parsed.
+    /// - Throws: `RAMModelError.badFile` naming the file when it cannot be read or parsed (also
+    ///   when the YAML nests too deeply or its aliases expand too far), `RAMModelError.badConfig`
+    ///   (see `validate`).
     public static func load(_ url: URL) throws -> BertConfig {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -128,12 +139,16 @@ public struct BertConfig: Equatable {
             guard let text = String(data: data, encoding: .utf8) else {
                 throw RAMModelError.badFile(path: url.path, message: "not UTF-8 text")
             }
-            let parsed: Any?
-            do { parsed = try Yams.load(yaml: text) } catch {
-                throw RAMModelError.badFile(path: url.path, message: "not valid YAML: \(error)")
+            // Read as every config is (nesting depth and alias expansion bounded, see YAMLLimits).
+            let parsed: ConfigNode
+            do { parsed = try ConfigNode.parse(yaml: text, source: url.path) }
+            catch ConfigError.tooComplex(_, let message) {
+                throw RAMModelError.badFile(path: url.path, message: message)
+            } catch ConfigError.syntax(_, let message) {
+                throw RAMModelError.badFile(path: url.path, message: "not valid YAML: \(message)")
             }
-            guard let m = parsed as? [String: Any] else {
-                throw RAMModelError.badFile(path: url.path, message: "expected a mapping of BERT config keys")
+            guard case .map = parsed, let m = RAMArchPlan.plain(parsed) as? [String: Any] else {
+                throw RAMModelError.badFile(path: url.path, message: "expected a mapping of BERT config keys, found \(parsed.kindDescription)")
             }
             map = m
         }

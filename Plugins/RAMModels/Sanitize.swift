@@ -12,7 +12,8 @@ public struct RAMCheckpointIdentity: Equatable, CustomStringConvertible {
     public var width: Int?
     /// Swin window size, from the relative-position table of the first block.
     public var window: Int?
-    /// ViT image size, from the position embedding (patch 16).
+    /// ViT image size, from the position embedding's patch grid times the patch size (read from
+    /// `patch_embed.proj.weight`, `[width, channels, patch, patch]`; 16 when it is absent).
     public var vitImageSize: Int?
     /// Number of tags (`label_embed` rows, divided by 51 for RAM++).
     public var numTags: Int?
@@ -54,10 +55,12 @@ public struct RAMCheckpointIdentity: Equatable, CustomStringConvertible {
             }
         } else if shapes.keys.contains(where: { $0.hasPrefix("visual_encoder.blocks.") }) {
             backbone = "vit"
-            width = shapes["visual_encoder.patch_embed.proj.weight"]?.first
-            if let p = shape("visual_encoder.pos_embed"), p.count == 3 {
+            let proj = shapes["visual_encoder.patch_embed.proj.weight"]
+            width = proj?.first
+            let patch = proj.flatMap { $0.count == 4 && $0[2] > 0 ? $0[2] : nil } ?? 16
+            if let p = shape("visual_encoder.pos_embed"), p.count == 3, p[1] >= 1 {
                 let side = Int(Double(p[1] - 1).squareRoot().rounded())
-                if side * side == p[1] - 1 { vitImageSize = side * 16 }
+                if side * side == p[1] - 1 { vitImageSize = side * patch }
             }
         }
     }

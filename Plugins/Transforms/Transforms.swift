@@ -414,7 +414,8 @@ public final class RandFlipImageOp: Transform {
 /// Keys: `scale` (a number or an expression such as `1.0/255.0`; default 1/255), `mean`
 /// (ImageNet's), `std` (ImageNet's), `order` (`chw`, PaddleClas's default: the image must be CHW;
 /// `''` or `hwc`: HWC), `output_fp16` (only false), `channel_num` (3; 4 adds a zero channel, not
-/// implemented yet). Float rounding follows torchvision (`x / 255` when scale = 1/255); see
+/// implemented yet). `scale` and every `mean` / `std` entry must be finite (NaN or infinity is a
+/// `ConfigError.invalidValue` naming the key). Float rounding follows torchvision (`x / 255` when scale = 1/255); see
 /// `RAMImage.normalize`.
 public final class NormalizeImageOp: Transform {
     struct Config: Codable, ConfigDefaults {
@@ -444,6 +445,14 @@ public final class NormalizeImageOp: Transform {
         }
         guard cfg.channel_num == 3 else {
             throw ConfigError.invalidValue(path: "\(c.path).channel_num", message: "only 3 is implemented yet, got \(cfg.channel_num)")
+        }
+        if !scale.isFinite {
+            throw ConfigError.invalidValue(path: "\(c.path).scale", message: "expected a finite number (such as 1.0/255.0), got \(ConfigNode.double(scale).shortDescription)")
+        }
+        for (key, values) in [("mean", mean), ("std", std)] {
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                throw ConfigError.invalidValue(path: "\(c.path).\(key).\(i)", message: "expected a finite number, got \(ConfigNode.double(values[i]).shortDescription)")
+            }
         }
         guard mean.count == 3, std.count == 3, std.allSatisfy({ $0 != 0 }) else {
             throw ConfigError.invalidValue(path: c.path, message: "mean and std must have 3 values each and std no zero; got mean \(mean), std \(std)")

@@ -25,6 +25,9 @@ public enum ConfigError: Error, CustomStringConvertible, LocalizedError {
     case unreadable(file: String, reason: String)
     /// A shared library plugin that could not be loaded or registered.
     case plugin(path: String, message: String)
+    /// A config text (file or `-o` value) beyond the reader's limits: nesting too deep, or
+    /// aliases that expand to too many nodes (see `YAMLLimits`).
+    case tooComplex(source: String, message: String)
 
     public var description: String {
         switch self {
@@ -50,17 +53,26 @@ public enum ConfigError: Error, CustomStringConvertible, LocalizedError {
         case let .invalidValue(path, message):
             return "'\(path)': \(message)"
         case let .badOverride(o, message):
-            return "override '-o \(o)': \(message)"
+            return "override '-o \(abbreviated(o))': \(message)"
         case let .fileNotFound(what, given, lookedAt):
             return "\(what) '\(given)' not found; looked at: \(lookedAt.joined(separator: ", "))"
         case let .unreadable(file, reason):
             return "cannot read '\(file)': \(reason)"
         case let .plugin(path, message):
             return "plugin '\(path)': \(message)"
+        case let .tooComplex(source, message):
+            return "\(abbreviated(source)): \(message)"
         }
     }
 
     public var errorDescription: String? { description }
+}
+
+/// `text` cut to its first 120 characters, saying how long it was, when it is longer than 200
+/// (a pathological `-o` value must not flood the message that names it).
+func abbreviated(_ text: String) -> String {
+    guard text.count > 200 else { return text }
+    return String(text.prefix(120)) + "… (\(text.count) characters)"
 }
 
 /// Levenshtein distance between two strings, compared case-insensitively.

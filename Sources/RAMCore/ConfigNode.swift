@@ -122,8 +122,12 @@ public enum ConfigNode: Equatable {
 extension ConfigNode {
     /// Parses one YAML (or JSON) document. An empty document is `.null`.
     /// - Parameter source: names the text in error messages (a file path or "-o Global.epochs").
-    /// - Throws: `ConfigError.syntax` with the line and column of the problem.
+    /// - Throws: `ConfigError.syntax` with the line and column of the problem;
+    ///   `ConfigError.tooComplex` naming `source` when collections nest more than
+    ///   `YAMLLimits.maxDepth` levels (checked before parsing) or the document, aliases expanded,
+    ///   has more than `YAMLLimits.maxNodes` nodes.
     public static func parse(yaml text: String, source: String) throws -> ConfigNode {
+        try YAMLLimits.checkNesting(text, source: source)
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -133,11 +137,34 @@ extension ConfigNode {
             throw ConfigError.syntax(source: source, message: "\(error)")
         }
         guard let node else { return .null }
+        var budget = YAMLLimits.maxNodes
+        if !countWithin(node, budget: &budget) {
+            throw ConfigError.tooComplex(source: source, message:
+                "the document has more than \(YAMLLimits.maxNodes) nodes once its aliases (*name) are expanded; "
+                + "the limit is \(YAMLLimits.maxNodes) (do aliases refer to lists of aliases?)")
+        }
         return try ConfigNode(yams: node, source: source, path: [])
     }
 
+    /// Counts `node`'s nodes (aliases expanded: Yams resolves an alias to a copy of its
+    /// anchor's node, so the tree can be far larger than the text) against `budget`, without
+    /// building anything. - Returns: false as soon as the count exceeds the budget.
+    static func countWithin(_ node: Node, budget: inout Int) -> Bool {
+        budget -= 1
+        if budget < 0 { return false }
+        switch node {
+        case .scalar: return true
+        case let .sequence(seq):
+            for n in seq where !countWithin(n, budget: &budget) { return false }
+        case let .mapping(m):
+            for (k, v) in m where !countWithin(k, budget: &budget) || !countWithin(v, budget: &budget) { return false }
+        }
+        return true
+    }
+
     /// Reads and parses a YAML or JSON file.
-    /// - Throws: `ConfigError.fileNotFound` / `.unreadable` naming the file, or `.syntax`.
+    /// - Throws: `ConfigError.fileNotFound` / `.unreadable` naming the file, `.syntax`, or
+    ///   `.tooComplex` (see `parse(yaml:source:)`).
     public static func load(file url: URL) throws -> ConfigNode {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ConfigError.fileNotFound(what: "config file", given: url.path, lookedAt: [url.path])
@@ -152,6 +179,7 @@ extension ConfigNode {
         return try parse(yaml: text, source: url.path)
     }
 
+    /// Converts a composed Yams node (whose size `parse` has checked with `countWithin`).
     init(yams node: Node, source: String, path: [String]) throws {
         switch node {
         case let .scalar(s):
@@ -164,13 +192,14 @@ extension ConfigNode {
             self = .list(items)
         case let .mapping(m):
             var pairs: [(key: String, value: ConfigNode)] = []
+            var seen = Set<String>()
             for (k, v) in m {
                 guard case let .scalar(ks) = k else {
                     throw ConfigError.syntax(source: source,
                                              message: "a key under '\(path.joined(separator: "."))' is not a plain scalar")
                 }
                 let key = ks.string
-                if pairs.contains(where: { $0.key == key }) {
+                if !seen.insert(key).inserted {
                     let where_ = (path + [key]).joined(separator: ".")
                     throw ConfigError.syntax(source: source, message: "duplicate key '\(where_)'")
                 }

@@ -192,7 +192,9 @@ public enum ConfigOverride {
         if raw.isEmpty { return .string("") }
         let t = raw.trimmingCharacters(in: .whitespaces)
         if t.hasPrefix("[") || t.hasPrefix("{") {
-            do { return try ConfigNode.parse(yaml: t, source: "-o \(override)") } catch {
+            do { return try ConfigNode.parse(yaml: t, source: "-o \(override)") } catch ConfigError.tooComplex(_, let message) {
+                throw ConfigError.badOverride(override: override, message: "the value is refused: \(message)")
+            } catch {
                 throw ConfigError.badOverride(override: override, message: "the value is not a valid YAML list/map: \(error)")
             }
         }
@@ -235,6 +237,13 @@ public enum ConfigOverride {
                 }
             } else if rest.isEmpty {
                 pairs.append((seg, value))
+            } else if walked.isEmpty {
+                // A top-level section: list every section a config may have, not only the ones
+                // this file happens to set.
+                if RunConfig.sections.contains(seg) {
+                    throw ConfigError.badOverride(override: override, message: "the config has no '\(seg)' section (it has \(pairs.isEmpty ? "none" : pairs.map(\.key).joined(separator: ", "))); add it to the file, or give it whole: -o \(seg)={key: value, ...}")
+                }
+                throw ConfigError.unknownKey(path: here, key: seg, valid: RunConfig.sections)
             } else {
                 throw ConfigError.unknownKey(path: here, key: seg, valid: pairs.map(\.key))
             }

@@ -48,7 +48,7 @@ final class CLIBehaviourTests: XCTestCase, RamProcessTesting {
         let cfg = try writeConfig(in: dir)
         let (code, _, err) = try run(["infer", "-c", cfg.path, "-o", "Zzzzzzzz.key=1"])
         XCTAssertEqual(code, 1)
-        XCTAssertEqual(err, "ram: error: unknown key 'Zzzzzzzz'. Valid keys: Global, Arch, Infer\n")
+        XCTAssertEqual(err, "ram: error: unknown key 'Zzzzzzzz'. Valid keys: Global, AMP, Arch, Loss, Optimizer, DataLoader, Infer, PostProcess, Metric, PreProcess\n")
     }
 
     /// An unknown component name with no near match (here the empty name) also reads as a sentence.

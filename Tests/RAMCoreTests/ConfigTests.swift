@@ -227,8 +227,114 @@ final class OverrideTests: XCTestCase {
         XCTAssertTrue(e.contains("unknown key 'Global.epoch'; did you mean 'epochs'?"), e)
     }
 
+    /// An override of an unknown section lists every section a config may have, not only the
+    /// ones the file sets (QA: `-o Foo.bar=3` said "Valid keys: Global, Arch, Infer").
+    func testUnknownSectionInOverrideListsAllSections() {
+        let e = errorText { _ = try self.apply(["Foo.bar=3"]) }
+        XCTAssertEqual(e, "unknown key 'Foo'. Valid keys: " + RunConfig.sections.joined(separator: ", "))
+        XCTAssertEqual(RunConfig.sections, ["Global", "AMP", "Arch", "Loss", "Optimizer", "DataLoader", "Infer",
+                                            "PostProcess", "Metric", "PreProcess"])
+        // A known section the file does not have: say so, and how to add it.
+        let absent = errorText { _ = try self.apply(["Loss.weight=3"]) }
+        XCTAssertEqual(absent, "override '-o Loss.weight=3': the config has no 'Loss' section (it has Global, Arch, Infer); "
+                       + "add it to the file, or give it whole: -o Loss={key: value, ...}")
+        XCTAssertEqual(try self.apply(["Loss={weight: 3}"])["Loss"], .map([(key: "weight", value: .int(3))]))
+    }
+
     func testUnknownSection() {
         let e = errorText { _ = try RunConfig(root: ConfigNode.parse(yaml: "Globel: {}\n", source: "t")) }
         XCTAssertTrue(e.contains("unknown key 'Globel'; did you mean 'Global'?"), e)
+    }
+}
+
+/// Nesting depth and alias expansion are bounded before they can exhaust the stack or memory
+/// (QA: 5000 nested `[` or `{a:`, or a 3000-level block map, crashed with SIGSEGV in the YAML
+/// parser; a "billion laughs" file of a few hundred bytes ran for minutes and gigabytes).
+final class YAMLLimitsTests: XCTestCase {
+    func tooComplexMessage(_ body: () throws -> Void) -> String? {
+        do { try body(); return nil } catch let ConfigError.tooComplex(source, message) {
+            return "\(source): \(message)"
+        } catch { return "other error: \(error)" }
+    }
+
+    func testNestingDepthCountsFlowAndBlockLevels() {
+        XCTAssertEqual(YAMLLimits.nestingDepth(of: "").depth, 0)
+        XCTAssertEqual(YAMLLimits.nestingDepth(of: "a: 1\n").depth, 1)
+        XCTAssertEqual(YAMLLimits.nestingDepth(of: "a:\n  b:\n    c: [1, {d: 2}]\n").depth, 5)
+        // Each compact entry's content column is a level (here also the scalar's: an upper bound).
+        XCTAssertEqual(YAMLLimits.nestingDepth(of: "- - - x\n").depth, 4)
+        XCTAssertEqual(YAMLLimits.nestingDepth(of: "a:\n  - b: 1\n    c: 2\nd: 3\n").depth, 3)
+        // Brackets in quotes, comments, plain scalars and block scalars are text, not nesting.
+        XCTAssertEqual(YAMLLimits.nestingDepth(of: "a: '[[[['\nb: \"{{[\\\"[\"\n# [[[[\nc: x[[y\n").depth, 1)
+        XCTAssertEqual(YAMLLimits.nestingDepth(of: "a: |\n  [[[[\n      {{{{\nb: [1]\n").depth, 2)
+        // The line where the depth is first reached.
+        XCTAssertEqual(YAMLLimits.nestingDepth(of: "a: 1\nb: [[2]]\n").line, 2)
+    }
+
+    func testDeepFlowNestingIsRefusedBeforeParsing() throws {
+        for text in ["Global:\n  x: " + String(repeating: "[", count: 5000) + "\n",
+                     "Global:\n  x: " + String(repeating: "{a: ", count: 5000) + "1" + String(repeating: "}", count: 5000) + "\n",
+                     String(repeating: "[", count: 20000) + String(repeating: "]", count: 20000)] {
+            let m = try XCTUnwrap(tooComplexMessage { _ = try ConfigNode.parse(yaml: text, source: "deep.yaml") })
+            XCTAssertTrue(m.hasPrefix("deep.yaml: collections are nested more than 100 levels deep"), m)
+            XCTAssertTrue(m.hasSuffix("the limit is 100 levels"), m)
+        }
+    }
+
+    func testDeepBlockNestingIsRefused() throws {
+        var map = ""
+        for i in 0..<3000 { map += String(repeating: " ", count: 2 * i) + "a:\n" }
+        let m = try XCTUnwrap(tooComplexMessage { _ = try ConfigNode.parse(yaml: map, source: "block.yaml") })
+        XCTAssertEqual(m, "block.yaml: collections are nested more than 100 levels deep (at line 101); the limit is 100 levels")
+        let seq = String(repeating: "- ", count: 3000) + "x\n"
+        XCTAssertNotNil(tooComplexMessage { _ = try ConfigNode.parse(yaml: seq, source: "seq.yaml") })
+    }
+
+    func testNestingUpToTheLimitStillParses() throws {
+        let flow = try ConfigNode.parse(yaml: "x: " + String(repeating: "[", count: 99) + "7" + String(repeating: "]", count: 99),
+                                        source: "ok.yaml")
+        var node = try XCTUnwrap(flow["x"])
+        var levels = 0
+        while case let .list(items) = node { node = items[0]; levels += 1 }
+        XCTAssertEqual(levels, 99)
+        XCTAssertEqual(node, .int(7))
+        var block = ""
+        for i in 0..<100 { block += String(repeating: " ", count: i) + "k\(i):" + (i == 99 ? " end\n" : "\n") }
+        var b = try ConfigNode.parse(yaml: block, source: "ok.yaml")
+        for i in 0..<99 { b = try XCTUnwrap(b["k\(i)"]) }
+        XCTAssertEqual(b["k99"], .string("end"))
+    }
+
+    func testDeepFileAndOverrideNameTheirSource() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("yaml-limits-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("deep.yaml")
+        try ("Global:\n  x: " + String(repeating: "{a: ", count: 5000) + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let e = errorText { _ = try RunConfig.load(path: file.path) }
+        XCTAssertTrue(e.hasPrefix("\(file.path): collections are nested more than 100 levels deep"), e)
+
+        let good = dir.appendingPathComponent("good.yaml")
+        try "Global:\n  epochs: 3\n".write(to: good, atomically: true, encoding: .utf8)
+        let value = String(repeating: "[", count: 5000)
+        let o = errorText { _ = try RunConfig.load(path: good.path, overrides: ["Global.x=" + value]) }
+        // The override is named (abbreviated: it is 5009 characters long) with the limit.
+        XCTAssertTrue(o.hasPrefix("override '-o Global.x=[[[["), o)
+        XCTAssertTrue(o.contains("… (5009 characters)': the value is refused: collections are nested more than 100 levels deep"), o)
+        XCTAssertLessThan(o.count, 400)
+    }
+
+    func testAliasExpansionIsBounded() throws {
+        // 9 lists of 9 aliases, 8 levels: 9^8 ≈ 4.3·10^7 scalars from 400 bytes.
+        var text = "l0: &l0 [" + Array(repeating: "lol", count: 9).joined(separator: ",") + "]\n"
+        for i in 1...8 { text += "l\(i): &l\(i) [" + Array(repeating: "*l\(i - 1)", count: 9).joined(separator: ",") + "]\n" }
+        XCTAssertLessThan(text.utf8.count, 500)
+        let start = Date()
+        let m = try XCTUnwrap(tooComplexMessage { _ = try ConfigNode.parse(yaml: text, source: "laughs.yaml") })
+        XCTAssertTrue(m.hasPrefix("laughs.yaml: the document has more than 1000000 nodes once its aliases (*name) are expanded"), m)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30, "refused only after expanding")
+        // Ordinary aliases still work.
+        let ok = try ConfigNode.parse(yaml: "a: &m [1, 2]\nb: *m\n", source: "ok.yaml")
+        XCTAssertEqual(ok["b"], .list([.int(1), .int(2)]))
     }
 }

@@ -123,6 +123,24 @@ final class TransformTests: XCTestCase {
         XCTAssertTrue(errorText { _ = try self.build("- DecodeImage: {max_pixels: -1}") }.contains("max_pixels"))
     }
 
+    /// NaN / infinite normalisation values are refused naming the key (QA: `scale=.nan` was
+    /// accepted and every image got no tags).
+    func testNormalizeImageRefusesNonFiniteValues() throws {
+        for v in [".nan", ".inf", "-.inf"] {
+            XCTAssertEqual(errorText { _ = try self.build("- NormalizeImage: {scale: \(v)}") },
+                           "'Infer.transforms.0.NormalizeImage.scale': expected a finite number (such as 1.0/255.0), got \(v)")
+        }
+        XCTAssertEqual(errorText { _ = try self.build("- NormalizeImage: {mean: [0.5, .nan, 0.5]}") },
+                       "'Infer.transforms.0.NormalizeImage.mean.1': expected a finite number, got .nan")
+        XCTAssertEqual(errorText { _ = try self.build("- NormalizeImage: {std: [0.2, 0.2, .inf]}") },
+                       "'Infer.transforms.0.NormalizeImage.std.2': expected a finite number, got .inf")
+        // Finite values, the expression form included, are still read.
+        let op = try XCTUnwrap(try build("- NormalizeImage: {scale: 1.0/127.5, mean: [0.5, 0.5, 0.5], std: [2, 2, 2]}").first
+                               as? NormalizeImageOp)
+        XCTAssertEqual(op.scale, 1.0 / 127.5)
+        XCTAssertEqual(op.mean, [0.5, 0.5, 0.5]); XCTAssertEqual(op.std, [2, 2, 2])
+    }
+
     func testRuntimeErrorsNameTheFile() throws {
         let list = try build("""
             - DecodeImage:

@@ -84,4 +84,56 @@ final class ArchPlanTests: XCTestCase {
         }
         XCTAssertNoThrow(try archPlan(file: file, overrides: [("threshold", .double(0.7))]))
     }
+
+    /// Sizes each within bounds can still make an enormous model: the plan refuses more than
+    /// ArchitectureLimits.maxParameters before anything is allocated, saying which part is large.
+    func testParameterCountIsBounded() throws {
+        let file = Fixtures.packageRoot.appendingPathComponent("configs/ram_plus_swin_large_384.yaml")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let big = dir.appendingPathComponent("q2l_big.json")
+        try #"{"hidden_size": 65536, "intermediate_size": 65536, "num_hidden_layers": 256, "num_attention_heads": 1024, "add_cross_attention": true}"#
+            .write(to: big, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try archPlan(file: file, overrides: [("q2l_config", .string(big.path))])) { e in
+            let m = "\(e)"
+            XCTAssertTrue(m.hasPrefix("Arch: the model would have "), m)
+            XCTAssertTrue(m.contains("tagging head (q2l_config) 4415"), m)
+            XCTAssertTrue(m.contains("at most 4000000000 are accepted. Check the sizes in q2l_config '\(big.path)'"), m)
+        }
+        XCTAssertThrowsError(try archPlan(file: file, overrides: [("image_size", .int(100_000))])) { e in
+            XCTAssertEqual("\(e)", "Arch.image_size: image_size is 100000; at most 8192 is accepted")
+        }
+    }
+
+    /// A YAML q2l_config is read with the same limits as the run config (it used Yams.load,
+    /// which recursed and expanded aliases without bound).
+    func testYAMLBertConfigIsReadWithinLimits() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bert-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let deep = dir.appendingPathComponent("deep.yaml")
+        try ("hidden_size: " + String(repeating: "[", count: 5000) + "\n").write(to: deep, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try BertConfig.load(deep)) { e in
+            XCTAssertEqual("\(e)", "\(deep.path): collections are nested more than 100 levels deep (at line 1); the limit is 100 levels")
+        }
+        var laughs = "l0: &l0 [" + Array(repeating: "lol", count: 9).joined(separator: ",") + "]\n"
+        for i in 1...8 { laughs += "l\(i): &l\(i) [" + Array(repeating: "*l\(i - 1)", count: 9).joined(separator: ",") + "]\n" }
+        let bomb = dir.appendingPathComponent("laughs.yaml")
+        try laughs.write(to: bomb, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try BertConfig.load(bomb)) { e in
+            XCTAssertTrue("\(e)".hasPrefix("\(bomb.path): the document has more than 1000000 nodes"), "\(e)")
+        }
+        let ok = dir.appendingPathComponent("q2l.yaml")
+        try "hidden_size: 256\nnum_attention_heads: 4\nnum_hidden_layers: 3\nlayer_norm_eps: 1e-12\nadd_cross_attention: True\n"
+            .write(to: ok, atomically: true, encoding: .utf8)
+        let c = try BertConfig.load(ok)
+        XCTAssertEqual([c.hidden_size, c.num_attention_heads, c.num_hidden_layers], [256, 4, 3])
+        XCTAssertEqual(c.layer_norm_eps, 1e-12); XCTAssertTrue(c.add_cross_attention)
+        let list = dir.appendingPathComponent("list.yaml")
+        try "- 1\n".write(to: list, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try BertConfig.load(list)) { e in
+            XCTAssertEqual("\(e)", "\(list.path): expected a mapping of BERT config keys, found a list")
+        }
+    }
 }

@@ -227,3 +227,65 @@ final class BackboneRegistryTests: XCTestCase {
         }
     }
 }
+
+/// Vision configs: every size is bounded, `layer_norm_eps` must be positive and finite, and each
+/// zero or negative size is named in its own message (QA findings 3, 4, 6).
+final class VisionConfigLimitsTests: XCTestCase {
+    func message(_ body: () throws -> Any) -> String {
+        do { _ = try body(); return "no error" } catch { return "\(error)" }
+    }
+
+    func swin(_ pairs: [(String, BackboneConfigValue)]) -> String {
+        message { try SwinConfig.preset("swin_b", imageSize: 224).overridden(by: .map(pairs), source: "sw.json") }
+    }
+
+    func vit(_ pairs: [(String, BackboneConfigValue)]) -> String {
+        message { try ViTConfig.preset("base", imageSize: 224).overridden(by: .map(pairs), source: "vit.json") }
+    }
+
+    func testLayerNormEpsMustBePositiveAndFinite() {
+        for eps in [-1.0, 0, .nan, .infinity] {
+            XCTAssertEqual(swin([("layer_norm_eps", .double(eps))]), "sw.json: layer_norm_eps must be a positive number, got \(eps)")
+            XCTAssertEqual(vit([("layer_norm_eps", .double(eps))]), "vit.json: layer_norm_eps must be a positive number, got \(eps)")
+        }
+        // Below Float's range it would become 0.
+        XCTAssertEqual(vit([("layer_norm_eps", .double(1e-60))]), "vit.json: layer_norm_eps must be a positive number, got 0.0")
+        XCTAssertEqual(swin([("layer_norm_eps", .double(1e-5))]), "no error")
+    }
+
+    func testEachNonPositiveSwinSizeIsNamed() {
+        XCTAssertEqual(swin([("window_size", .int(0))]), "sw.json: window_size must be positive, got 0")
+        XCTAssertEqual(swin([("embed_dim", .int(0))]), "sw.json: embed_dim must be positive, got 0")
+        XCTAssertEqual(swin([("embed_dim", .int(-8))]), "sw.json: embed_dim must be positive, got -8")
+        XCTAssertEqual(swin([("patch_size", .int(0))]), "sw.json: patch_size must be positive, got 0")
+        XCTAssertEqual(swin([("in_chans", .int(0))]), "sw.json: in_chans must be positive, got 0")
+        XCTAssertEqual(swin([("depths", .list([.int(2), .int(-1), .int(2), .int(2)]))]), "sw.json: depths[1] must not be negative, got -1")
+        XCTAssertEqual(swin([("num_heads", .list([.int(4), .int(0), .int(16), .int(32)]))]), "sw.json: num_heads[1] must be positive, got 0")
+        XCTAssertEqual(swin([("depths", .list([]))]), "sw.json: depths must be a non-empty list, got []")
+    }
+
+    func testSwinSizesAreBounded() {
+        XCTAssertEqual(swin([("embed_dim", .int(1_099_511_627_776))]), "sw.json: embed_dim is 1099511627776; at most 65536 is accepted")
+        XCTAssertEqual(swin([("depths", .list([.int(2), .int(2), .int(1000), .int(2)]))]), "sw.json: depths[2] is 1000; at most 256 is accepted")
+        XCTAssertEqual(swin([("num_heads", .list([.int(4), .int(8), .int(4096), .int(32)]))]), "sw.json: num_heads[2] is 4096; at most 1024 is accepted")
+        XCTAssertEqual(swin([("mlp_ratio", .double(1e12))]), "sw.json: mlp_ratio is 1000000000000.0; at most 64.0 is accepted")
+        XCTAssertEqual(swin([("mlp_ratio", .double(.nan))]), "sw.json: mlp_ratio must be a positive number, got nan")
+        XCTAssertEqual(swin([("window_size", .int(100_000))]), "sw.json: window_size is 100000; at most 8192 is accepted")
+        XCTAssertEqual(swin([("drop_path_rate", .double(5))]), "sw.json: drop_path_rate must be in [0, 1), got 5.0")
+        // Stage widths double: 16384·2^3 is beyond the width bound.
+        XCTAssertEqual(swin([("embed_dim", .int(16384)), ("num_heads", .list([.int(4), .int(8), .int(16), .int(32)]))]),
+                       "sw.json: the last stage is embed_dim·2^(stages-1) = 16384·2^3 = 131072 wide; at most 65536 is accepted")
+        XCTAssertTrue(swin([("depths", .list(Array(repeating: .int(1), count: 17))),
+                            ("num_heads", .list(Array(repeating: .int(1), count: 17)))]).contains("at most 16 are accepted"))
+    }
+
+    func testViTSizesAreBounded() {
+        XCTAssertEqual(vit([("embed_dim", .int(1_048_576)), ("num_heads", .int(1))]), "vit.json: embed_dim is 1048576; at most 65536 is accepted")
+        XCTAssertEqual(vit([("mlp_ratio", .double(1e12))]), "vit.json: mlp_ratio is 1000000000000.0; at most 64.0 is accepted")
+        XCTAssertEqual(vit([("mlp_ratio", .double(-1))]), "vit.json: mlp_ratio must be a positive number, got -1.0")
+        XCTAssertEqual(vit([("depth", .int(1_000_000_000))]), "vit.json: depth is 1000000000; at most 256 is accepted")
+        XCTAssertEqual(vit([("num_heads", .int(0))]), "vit.json: num_heads must be positive, got 0")
+        XCTAssertEqual(vit([("patch_size", .int(1))]), "vit.json: image size 224 / patch_size 1 gives 50176 patch tokens; at most 16384 are accepted")
+        XCTAssertEqual(vit([("patch_size", .int(7))]), "no error")
+    }
+}

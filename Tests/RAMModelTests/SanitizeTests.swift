@@ -20,6 +20,22 @@ final class SanitizeTests: XCTestCase {
         XCTAssertEqual(c.description, "RAM++ (ram_plus), ViT (width 64, image 224), 64 tags")
     }
 
+    /// The ViT image size is the position grid times the real patch size (QA: a vision_config
+    /// with patch_size 7 at 224 was described as "ViT (width 64, image 512)", assuming patch 16).
+    func testViTImageSizeUsesThePatchSize() throws {
+        let plan = VisionSpec.vit(width: 64, depth: 1, heads: 2, patch: 7, mlpRatio: 4, imageSize: 224)
+        var shapes: [String: [Int]] = [:]
+        for (k, s) in plan.parameterShapes() { shapes[k] = s }
+        XCTAssertEqual(shapes["visual_encoder.pos_embed"], [1, 1 + 32 * 32, 64])
+        let id = RAMCheckpointIdentity(shapes: shapes)
+        XCTAssertEqual(id.vitImageSize, 224)
+        XCTAssertEqual(id.description, "not a RAM / RAM++ model, ViT (width 64, image 224)")
+        // Without a patch embedding the reference's patch 16 is assumed.
+        let bare = RAMCheckpointIdentity(shapes: ["visual_encoder.blocks.0.norm1.weight": [64],
+                                                  "visual_encoder.pos_embed": [1, 1 + 24 * 24, 64]])
+        XCTAssertEqual(bare.vitImageSize, 384)
+    }
+
     func testDropsDerivedBuffersAndFillsTiedTwins() throws {
         let ckpt = try open("ram_swin_tiny_384.pth")
         var t = ckpt.tensors
