@@ -247,7 +247,7 @@ func editDistance(_ a: String, _ b: String) -> Int {
 public func loadVisionConfigFile(_ url: URL) throws -> BackboneConfigValue {
     let data: Data
     do {
-        data = try Data(contentsOf: url)
+        data = try regularFileData(url)
     } catch {
         throw BackboneConfigError("vision_config: cannot read '\(url.path)': \(readFailureReason(url.path, error))")
     }

@@ -31,7 +31,7 @@ public let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp", "webp", 
 /// - Throws: `ConfigError.unreadable` naming the file.
 public func readFileBytes(_ path: String) throws -> [UInt8] {
     do {
-        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        return [UInt8](try regularFileData(URL(fileURLWithPath: path)))
     } catch {
         throw ConfigError.unreadable(file: path, reason: readFailureReason(path, error))
     }

@@ -58,7 +58,7 @@ public enum TagList {
 
     static func readText(_ url: URL) throws -> String {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try regularFileData(url) } catch {
             throw TagFileError.unreadable(path: url.path, reason: readFailureReason(url.path, error))
         }
         guard let text = String(data: data, encoding: .utf8) else {

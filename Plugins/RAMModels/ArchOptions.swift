@@ -99,7 +99,7 @@ public struct RAMArchPlan {
                 visionSource = url.lastPathComponent
                 sources["vision_config"] = url.path
                 let data: Data
-                do { data = try Data(contentsOf: url) } catch {
+                do { data = try regularFileData(url) } catch {
                     throw RAMModelError.badFile(path: url.path, message: "cannot read: \(readFailureReason(url.path, error))")
                 }
                 guard let m = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {

@@ -126,7 +126,7 @@ public struct BertConfig: Equatable {
     ///   (see `validate`).
     public static func load(_ url: URL) throws -> BertConfig {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try regularFileData(url) } catch {
             throw RAMModelError.badFile(path: url.path, message: "cannot read: \(readFailureReason(url.path, error))")
         }
         let map: [String: Any]

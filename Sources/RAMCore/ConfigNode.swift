@@ -170,7 +170,7 @@ extension ConfigNode {
             throw ConfigError.fileNotFound(what: "config file", given: url.path, lookedAt: [url.path])
         }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try regularFileData(url) } catch {
             throw ConfigError.unreadable(file: url.path, reason: readFailureReason(url.path, error))
         }
         guard let text = String(data: data, encoding: .utf8) else {

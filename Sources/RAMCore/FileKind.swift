@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// Why `path` is not a regular file that can be read to the end, or nil when it is one.
@@ -39,4 +40,12 @@ public func lexicallyNormalizedPath(_ path: String) -> String {
     }
     let joined = parts.joined(separator: "/")
     return absolute ? "/" + joined : (joined.isEmpty ? "." : joined)
+}
+
+/// The bytes of the regular file at `url`. A FIFO or a device is refused before it is opened
+/// (a read would block or never end); `readFailureReason` then names what it is.
+/// - Throws: the read's error, or `CocoaError(.fileReadUnknown)` for a file that is not regular.
+public func regularFileData(_ url: URL) throws -> Data {
+    if nonRegularFileReason(url.path) != nil { throw CocoaError(.fileReadUnknown) }
+    return try Data(contentsOf: url)
 }

@@ -63,7 +63,7 @@ public enum RAMResources {
     public static func readLines(of url: URL) throws -> [String] {
         if let reason = nonRegularFileReason(url.path) { throw ConfigError.unreadable(file: url.path, reason: reason) }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try regularFileData(url) } catch {
             throw ConfigError.unreadable(file: url.path, reason: readFailureReason(url.path, error))
         }
         guard let text = String(data: data, encoding: .utf8) else {

@@ -38,5 +38,9 @@ final class PathTests: XCTestCase {
         XCTAssertThrowsError(try RAMResources.readLines(of: fifo)) { e in
             XCTAssertTrue("\(e)".contains("it is a FIFO (named pipe), not a regular file"), "\(e)")
         }
+        // a config that is a FIFO is refused at once (the read would block)
+        XCTAssertThrowsError(try RunConfig.load(path: fifo.path)) { e in
+            XCTAssertEqual("\(e)", "cannot read '\(fifo.path)': it is a FIFO (named pipe), not a regular file")
+        }
     }
 }
