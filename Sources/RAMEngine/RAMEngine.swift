@@ -497,7 +497,7 @@ public final class Engine {
         do {
             try Data(text.utf8).write(to: url, options: .atomic)
         } catch {
-            throw EngineError.cannotWrite(path: url.path, reason: createFailureReason(url, error))
+            throw EngineError.cannotWrite(path: url.path, reason: createFailureReason(folder, error))
         }
     }
 }
