@@ -82,6 +82,23 @@ public enum Checkpoint {
         if SafeTensors.looksLikeSafeTensors(store) {
             return try SafeTensors.read(store)
         }
+        // A safetensors file cut short or with a corrupt header length: the name or the '{' where
+        // the JSON header starts says what it was meant to be.
+        let namedSafeTensors = file.lowercased().hasSuffix(".safetensors")
+        let braceAt8 = store.count > 8 && store.base.load(fromByteOffset: 8, as: UInt8.self) == UInt8(ascii: "{")
+        if namedSafeTensors || braceAt8 {
+            if store.count < 8 {
+                throw CheckpointError(.truncated, file: file,
+                    "truncated safetensors file: \(store.count) bytes, shorter than the 8-byte header length")
+            }
+            let n = store.load(UInt64.self, at: 0)
+            if n > UInt64(store.count - 8) {
+                throw CheckpointError(.truncated, file: file, SafeTensors.truncatedHeaderMessage(headerLength: n, fileSize: store.count))
+            }
+            if namedSafeTensors {
+                return try SafeTensors.read(store)   // the length fits: the header itself is wrong
+            }
+        }
         let head = (0..<min(8, store.count)).map { String(format: "%02x", store.base.load(fromByteOffset: $0, as: UInt8.self)) }.joined(separator: " ")
         throw CheckpointError(.notACheckpoint, file: file,
             "not a checkpoint: expected a PyTorch zip (.pth, starts with 'PK'), a pickle (.pdparams, starts with 0x80) or safetensors (8-byte header length then '{'); the file starts with \(head)")

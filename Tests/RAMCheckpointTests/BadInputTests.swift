@@ -182,4 +182,76 @@ final class BadInputTests: XCTestCase {
         }
         expect(try write(b, "deflated2.pth"), .unsupportedFormat, mentions: ["compressed", "method 8"])
     }
+
+    /// A safetensors file: length, `header` as given, then `data` bytes of data section.
+    private func safetensors(_ header: String, data: Int) -> [UInt8] {
+        let h = Array(header.utf8)
+        return le64(h.count) + h + (0..<data).map { UInt8(truncatingIfNeeded: $0) }
+    }
+
+    /// data_offsets must tile the data section: overlapping, gapped or past-the-end ranges are
+    /// refused naming the tensor; a well-formed file with the same tensors still loads.
+    func testSafeTensorsOffsetsMustTileTheData() throws {
+        let ok = safetensors(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},"e":{"dtype":"F32","shape":[0],"data_offsets":[8,8]}}"#, data: 16)
+        let good = try Checkpoint.open(try write(ok, "ok.safetensors"))
+        XCTAssertEqual(good.keys, ["a", "e", "b"])
+        XCTAssertEqual(try good.tensors["b"]?.floats().count, 2)
+
+        // b re-uses a's bytes 4..<12: overlap
+        let overlap = safetensors(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, data: 12)
+        expect(try write(overlap, "overlap.safetensors"), .malformedSafeTensors, mentions: ["invalid offset", "'b'", "overlaps tensor 'a'"])
+        // two tensors on the very same bytes
+        let same = safetensors(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: 8)
+        expect(try write(same, "same.safetensors"), .malformedSafeTensors, mentions: ["'b'", "overlaps tensor 'a'"])
+        // a hole of 4 bytes between a and b
+        let hole = safetensors(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}"#, data: 20)
+        expect(try write(hole, "hole.safetensors"), .malformedSafeTensors, mentions: ["'b'", "hole of 4 bytes", "after tensor 'a'"])
+        // the first tensor does not start at 0
+        let late = safetensors(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: 8)
+        expect(try write(late, "late.safetensors"), .malformedSafeTensors, mentions: ["'a'", "starts at data byte 4"])
+        // bytes after the last tensor
+        let tail = safetensors(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: 12)
+        expect(try write(tail, "tail.safetensors"), .malformedSafeTensors, mentions: ["'a'", "12 bytes", "8 bytes belong to no tensor"])
+        // past the end of the buffer
+        let past = safetensors(#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: 8)
+        expect(try write(past, "past.safetensors"), .truncated, mentions: ["'a'", "ends at data byte 16", "has 8 bytes"])
+    }
+
+    /// Shapes and offsets must be JSON integers: 64.5, 2.0, 1e1, true and negatives are refused.
+    func testSafeTensorsNonIntegerShapeOrOffset() throws {
+        for (i, v) in ["64.5", "2.0", "2e0", "true", "-2"].enumerated() {
+            let h = #"{"w":{"dtype":"F32","shape":["# + v + #"],"data_offsets":[0,8]}}"#
+            expect(try write(safetensors(h, data: 8), "shape\(i).safetensors"), .malformedSafeTensors,
+                   mentions: ["tensor 'w'", "shape", "non-negative integers"])
+        }
+        let h = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0.0,8]}}"#
+        expect(try write(safetensors(h, data: 8), "offs.safetensors"), .malformedSafeTensors,
+               mentions: ["tensor 'w'", "data_offsets", "non-negative integers"])
+        let big = #"{"w":{"dtype":"F32","shape":[18446744073709551615],"data_offsets":[0,8]}}"#
+        expect(try write(safetensors(big, data: 8), "big.safetensors"), .malformedSafeTensors, mentions: ["tensor 'w'"])
+        // the integer spelling of the same file loads
+        let ok = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
+        XCTAssertEqual(try Checkpoint.load(try write(safetensors(ok, data: 8), "ok.safetensors"))["w"]?.shape, [2])
+    }
+
+    /// A safetensors file cut to 7, 8 or 20 bytes, or with a header length of 2^62, is called a
+    /// truncated or corrupt safetensors file with both sizes (not "not a checkpoint").
+    func testTruncatedSafeTensorsHeaderIsNamed() throws {
+        let full = safetensors(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: 8)
+        let n = full.count - 16
+        for cut in [8, 20] {
+            expect(try write(Array(full.prefix(cut)), "cut\(cut).safetensors"), .truncated,
+                   mentions: ["truncated or corrupt safetensors file", "header length \(n) bytes", "file \(cut) bytes"])
+        }
+        // 20 bytes under another name: the '{' after the length tells
+        expect(try write(Array(full.prefix(20)), "cut20.bin"), .truncated,
+               mentions: ["safetensors", "header length \(n) bytes", "file 20 bytes"])
+        expect(try write(Array(full.prefix(7)), "cut7.safetensors"), .truncated, mentions: ["7 bytes", "8-byte header length"])
+        var huge = full
+        huge.replaceSubrange(0..<8, with: le64(1 << 62))
+        expect(try write(huge, "huge.safetensors"), .truncated,
+               mentions: ["header length 4611686018427387904 bytes", "file \(full.count) bytes"])
+        // 8 bytes under a name that says nothing: still "not a checkpoint"
+        expect(try write(Array(full.prefix(8)), "cut8.bin"), .notACheckpoint)
+    }
 }
