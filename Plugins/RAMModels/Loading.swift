@@ -72,6 +72,9 @@ enum RAMLoader {
         if !s.renamed.isEmpty { notes.append("\(s.renamed.count) vision_multi.* keys renamed") }
         if !s.filledFromTwin.isEmpty { notes.append("\(s.filledFromTwin.count) tied tensors taken from their twin") }
         if !s.transposed.isEmpty { notes.append("\(s.transposed.count) Paddle Linear weights transposed") }
+        if s.paddleLayout == .torch {
+            notes.append("the .pdparams Linear weights are already in torch layout [out, in]: none transposed")
+        }
         if !s.needsResize.isEmpty { notes.append("\(s.needsResize.count) relative-position tables resized to the model's window") }
         if !notes.isEmpty { summary += "; " + notes.joined(separator: ", ") }
         return summary
