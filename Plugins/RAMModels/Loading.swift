@@ -51,7 +51,10 @@ enum RAMLoader {
         var fileShapes = storedShapes
         for (k, (_, to)) in s.needsResize { fileShapes[k] = [to, fileShapes[k]?[1] ?? 0] }
         if let r = resized[posKey], let want = expected[posKey], r.count == want.reduce(1, *) { fileShapes[posKey] = want }
-        if let report = RAMSanitizer.mismatchReport(file: fileShapes, model: expected, fileAsStored: storedShapes) {
+        var nonTensors: [String: String] = [:]
+        for (k, v) in contents.nonTensors { nonTensors[RAMSanitizer.modelName(k)] = v }
+        if let report = RAMSanitizer.mismatchReport(file: fileShapes, model: expected, fileAsStored: storedShapes,
+                                                    nonTensors: nonTensors) {
             throw RAMModelError.checkpointMismatch(path: url.path, message: report)
         }
         var copied = 0

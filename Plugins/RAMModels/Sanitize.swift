@@ -99,6 +99,11 @@ public enum RAMSanitizer {
         key.hasSuffix("relative_position_index") || key.hasSuffix("attn_mask") || key.hasSuffix("embeddings.position_ids")
     }
 
+    /// The model's name for checkpoint key `key` (`vision_multi.` → `tagging_head.`).
+    public static func modelName(_ key: String) -> String {
+        key.hasPrefix("vision_multi.") ? "tagging_head." + key.dropFirst("vision_multi.".count) : key
+    }
+
     /// - Parameters:
     ///   - tensors: the checkpoint's state dict.
     ///   - isPaddle: the file is a `.pdparams` pickle (Linear weights stored `[in, out]`).
@@ -118,11 +123,8 @@ public enum RAMSanitizer {
         var dropped: [String] = [], renamed: [(String, String)] = []
         for (k, v) in tensors {
             if isDerivedBuffer(k) { dropped.append(k); continue }
-            var name = k
-            if name.hasPrefix("vision_multi.") {
-                name = "tagging_head." + name.dropFirst("vision_multi.".count)
-                renamed.append((k, name))
-            }
+            let name = modelName(k)
+            if name != k { renamed.append((k, name)) }
             out[name] = v
         }
         var filled: [String] = []
@@ -187,16 +189,20 @@ public enum RAMSanitizer {
     /// Compares names and shapes; returns nil when they match exactly, else a message listing
     /// every missing key, unexpected key and shape mismatch (up to `limit` of each, with counts),
     /// and what the file is compared with what the model is (`fileAsStored`: the shapes before
-    /// any resizing, to describe the file as it is).
+    /// any resizing, to describe the file as it is). `nonTensors` (the file's non-tensor entries,
+    /// name → what was found, see `CheckpointContents.nonTensors`) turns a missing key that the
+    /// file holds as something else into "present but not a tensor (found float 0.5)".
     public static func mismatchReport(file: [String: [Int]], model: [String: [Int]], limit: Int = 12,
-                                      fileAsStored: [String: [Int]]? = nil) -> String? {
-        let missing = model.keys.filter { file[$0] == nil }.sorted()
+                                      fileAsStored: [String: [Int]]? = nil, nonTensors: [String: String] = [:]) -> String? {
+        let absent = model.keys.filter { file[$0] == nil }.sorted()
+        let missing = absent.filter { nonTensors[$0] == nil }
+        let notTensors = absent.filter { nonTensors[$0] != nil }
         let unexpected = file.keys.filter { model[$0] == nil }.sorted()
         let wrong = model.keys.compactMap { k -> (String, [Int], [Int])? in
             guard let f = file[k], let m = model[k], f != m else { return nil }
             return (k, m, f)
         }.sorted { $0.0 < $1.0 }
-        if missing.isEmpty, unexpected.isEmpty, wrong.isEmpty { return nil }
+        if absent.isEmpty, unexpected.isEmpty, wrong.isEmpty { return nil }
         var lines: [String] = []
         let fileID = RAMCheckpointIdentity(shapes: fileAsStored ?? file), modelID = RAMCheckpointIdentity(shapes: model)
         lines.append("the file is \(fileID); the config builds \(modelID)")
@@ -206,6 +212,7 @@ public enum RAMSanitizer {
             for s in items.prefix(limit) { lines.append("  \(s)") }
             if items.count > limit { lines.append("  ... and \(items.count - limit) more") }
         }
+        list("present in the file but not a tensor", notTensors.map { "\($0): present but not a tensor (found \(nonTensors[$0]!))" })
         list("missing (in the model, not in the file)", missing)
         list("unexpected (in the file, not in the model)", unexpected)
         list("shape mismatches", wrong.map { "\($0.0): model \($0.1), file \($0.2)" })

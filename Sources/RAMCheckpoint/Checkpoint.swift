@@ -25,6 +25,10 @@ public struct CheckpointContents {
     public var ignored: [String]
     /// safetensors `__metadata__` (empty for other formats).
     public var metadata: [String: String]
+    /// State-dict entries whose value is not a tensor (a Python float, int, None, a dict, ...):
+    /// name → what was found ("float 0.5", "None"). They are also in `ignored`; a loader that
+    /// expects one of these names can say it is present but not a tensor, rather than missing.
+    public var nonTensors: [String: String] = [:]
 
     /// Storages behind more than one key (tied weights): storage key → tensor names, sorted.
     /// RAM's checkpoint stores its tag encoder's lowest layers and `tagging_head` over one storage.
@@ -132,6 +136,7 @@ public enum Checkpoint {
         }
         var tensors: [String: TensorData] = [:]
         var keys: [String] = []
+        var nonTensors: [String: String] = [:]
         for (key, value) in sd.entries {
             guard case .string(let name) = key else { ignored.append(describeKey(key)); continue }
             switch value {
@@ -143,6 +148,7 @@ public enum Checkpoint {
                 tensors[name] = t; keys.append(name)
             default:
                 ignored.append(name)
+                nonTensors[name] = value.summary
             }
         }
         if tensors.isEmpty {
@@ -150,7 +156,7 @@ public enum Checkpoint {
             throw CheckpointError(.notACheckpoint, file: file, "no tensors found: the top-level dict has keys [\(names)]; expected a state dict, or one under 'model' or 'state_dict'")
         }
         return CheckpointContents(format: format, file: file, tensors: tensors, keys: keys, stateDictKey: sdKey,
-                                  ignored: ignored, metadata: [:])
+                                  ignored: ignored, metadata: [:], nonTensors: nonTensors)
     }
 
     private static func describeKey(_ k: PValue) -> String {

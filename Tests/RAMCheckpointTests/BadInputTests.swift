@@ -254,4 +254,58 @@ final class BadInputTests: XCTestCase {
         // 8 bytes under a name that says nothing: still "not a checkpoint"
         expect(try write(Array(full.prefix(8)), "cut8.bin"), .notACheckpoint)
     }
+
+    /// Appends `name` → `_rebuild_tensor_v2(storage '0', 0, [2], [1])` + SETITEM to `p`.
+    private func tensorItem(_ p: inout PickleWriter, _ name: String) {
+        p.string(name)
+        p.global("torch._utils", "_rebuild_tensor_v2")
+        p.op(0x28); p.op(0x28)
+        p.string("storage"); p.global("torch", "FloatStorage"); p.string("0"); p.string("cpu"); p.int(2)
+        p.op(0x74); p.op(0x51)
+        p.int(0); p.intTuple([2]); p.intTuple([1]); p.op(0x89)
+        p.global("collections", "OrderedDict"); p.op(0x29); p.op(0x52)
+        p.op(0x74); p.op(0x52); p.op(0x73)
+    }
+
+    /// Appends 'b' → 0.5, 'c' → None, 'd' → 5, 'e' → {} (each + SETITEM) to `p`.
+    private func nonTensorItems(_ p: inout PickleWriter) {
+        p.string("b"); p.op(0x47); p.out += withUnsafeBytes(of: (0.5 as Double).bitPattern.bigEndian) { Array($0) }; p.op(0x73)
+        p.string("c"); p.op(0x4E); p.op(0x73)
+        p.string("d"); p.int(5); p.op(0x73)
+        p.string("e"); p.op(0x7D); p.op(0x73)
+    }
+
+    /// A Python float, None, int or dict under a state-dict key (.pth and .pdparams) is recorded as
+    /// present but not a tensor, with what was found, so a loader can say so instead of "missing".
+    func testNonTensorValuesAreRecorded() throws {
+        let want = ["b": "float 0.5", "c": "None", "d": "int 5", "e": "dict of 0 entries"]
+        // .pth: {'model': {'w': tensor, 'b': 0.5, 'c': None, 'd': 5, 'e': {}}}
+        var p = PickleWriter()
+        p.op(0x7D); p.string("model"); p.op(0x7D)
+        tensorItem(&p, "w")
+        nonTensorItems(&p)
+        p.op(0x73); p.op(0x2E)
+        let pth = try Checkpoint.open(try zip([("a/data.pkl", p.out), ("a/data/0", [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40])], "nt.pth"))
+        XCTAssertEqual(pth.keys, ["w"])
+        XCTAssertEqual(try pth.tensors["w"]?.floats(), [1, 2])
+        XCTAssertEqual(pth.nonTensors, want)
+        XCTAssertEqual(pth.ignored.sorted(), ["b", "c", "d", "e"])
+
+        // .pdparams: {'w': numpy _frombuffer(b'...', dtype('f4'), (2,), 'C'), 'b': 0.5, ...}
+        var q = PickleWriter()
+        q.op(0x7D)
+        q.string("w")
+        q.global("numpy.core.numeric", "_frombuffer")
+        q.op(0x28)
+        q.op(0x43); q.op(8); q.out += [0, 0, 0x40, 0x40, 0, 0, 0x80, 0x40]
+        q.global("numpy", "dtype"); q.op(0x28); q.string("f4"); q.op(0x74); q.op(0x52)
+        q.intTuple([2]); q.string("C")
+        q.op(0x74); q.op(0x52); q.op(0x73)
+        nonTensorItems(&q)
+        q.op(0x2E)
+        let pd = try Checkpoint.open(try write(q.out, "nt.pdparams"))
+        XCTAssertEqual(pd.format, .pickle)
+        XCTAssertEqual(try pd.tensors["w"]?.floats(), [3, 4])
+        XCTAssertEqual(pd.nonTensors, want)
+    }
 }

@@ -130,6 +130,22 @@ final class SanitizeTests: XCTestCase {
         XCTAssertEqual(s.tensors["l.weight"]?.strides, [1, 2])
     }
 
+    /// A model key the file holds as a non-tensor is reported as such, not as missing.
+    func testMismatchReportNamesNonTensorValues() throws {
+        let model = ["a.weight": [2], "a.bias": [2], "b.bias": [2]]
+        let file = ["a.weight": [2]]
+        let report = try XCTUnwrap(RAMSanitizer.mismatchReport(file: file, model: model,
+                                                               nonTensors: ["a.bias": "float 0.5", "other": "None"]))
+        XCTAssertTrue(report.contains("1 present in the file but not a tensor:\n  a.bias: present but not a tensor (found float 0.5)"), report)
+        XCTAssertTrue(report.contains("1 missing (in the model, not in the file):\n  b.bias"), report)
+        XCTAssertFalse(report.contains("  a.bias\n"), report)
+        XCTAssertFalse(report.contains("other"), report)
+        // the non-tensor value as the only problem is still a mismatch
+        let only = try XCTUnwrap(RAMSanitizer.mismatchReport(file: ["a.weight": [2]], model: ["a.weight": [2], "a.bias": [2]],
+                                                             nonTensors: ["a.bias": "None"]))
+        XCTAssertTrue(only.hasSuffix("1 present in the file but not a tensor:\n  a.bias: present but not a tensor (found None)"), only)
+    }
+
     func testMismatchReportSaysWhatTheFileIs() throws {
         let plus = try open("ram_plus_swin_tiny_224.pth")
         let ram = try open("ram_swin_tiny_384.pth")
