@@ -308,4 +308,31 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try pd.tensors["w"]?.floats(), [3, 4])
         XCTAssertEqual(pd.nonTensors, want)
     }
+
+    /// A corrupt local header (name or extra length set to 0xffff, or another name) is reported as a
+    /// corrupt zip entry naming the file and the entry, not as a pickle error.
+    func testCorruptLocalHeaderIsNamed() throws {
+        let entries: [(String, [UInt8])] = [("a/data.pkl", statePickle(name: "w", numel: 1, shape: [1])),
+                                            ("a/data/0", [0, 0, 0x80, 0x3F])]
+        let good = [UInt8](try Data(contentsOf: try zip(entries, "good.pth")))
+        XCTAssertEqual(try Checkpoint.load(try write(good, "good2.pth"))["w"]?.floats(), [1])
+        // bytes 26-27 of the first entry's local header: name length
+        var b = good; b[26] = 0xFF; b[27] = 0xFF
+        expect(try write(b, "namelen.pth"), .malformedZip,
+               mentions: ["corrupt zip entry 'a/data.pkl'", "local header at offset 0", "name length 65535, expected 10"])
+        // bytes 28-29: extra field length
+        b = good; b[28] = 0xFF; b[29] = 0xFF
+        expect(try write(b, "extralen.pth"), .malformedZip,
+               mentions: ["corrupt zip entry 'a/data.pkl'", "extra field length 65535", "next entry"])
+        // same length, another name in the local header
+        b = good; b[30] = UInt8(ascii: "b")
+        expect(try write(b, "othername.pth"), .malformedZip, mentions: ["corrupt zip entry 'a/data.pkl'", "name 'b/data.pkl'"])
+        // the last entry's data running into the central directory: extra length 8 on the storage entry
+        b = good
+        var h = 0
+        for j in 1..<(b.count - 4) where b[j] == 0x50 && b[j + 1] == 0x4B && b[j + 2] == 0x03 && b[j + 3] == 0x04 { h = j; break }
+        XCTAssertGreaterThan(h, 0)
+        b[h + 28] = UInt8(truncatingIfNeeded: Int(b[h + 28]) + 8)
+        expect(try write(b, "laststorage.pth"), .malformedZip, mentions: ["corrupt zip entry 'a/data/0'", "central directory"])
+    }
 }
