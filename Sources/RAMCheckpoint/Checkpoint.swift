@@ -60,12 +60,16 @@ public enum Checkpoint {
     /// - Throws: `CheckpointError` — `.fileNotFound`, `.notAFile` (directory), `.truncated`,
     ///   `.notACheckpoint`, `.unsupportedFormat` (legacy torch format, compressed zip entries),
     ///   `.forbiddenGlobal` (a pickle referring to anything but tensors/arrays/containers),
-    ///   `.malformedPickle`, `.malformedZip`, `.malformedSafeTensors`, `.storageTooShort`, `.unsupportedDType`.
+    ///   `.malformedPickle`, `.malformedZip` (a corrupt entry, two entries of one name, more than one
+    ///   `data.pkl`, a `byteorder` other than little / big), `.malformedSafeTensors`, `.storageTooShort`,
+    ///   `.unsupportedDType`. A state-dict value that is not a tensor is no error: see
+    ///   `CheckpointContents.nonTensors`.
     public static func load(_ url: URL) throws -> [String: TensorData] {
         try open(url).tensors
     }
 
     /// Like `load`, with the format, key order, ignored entries and shared storages.
+    /// - Throws: as `load`.
     public static func open(_ url: URL) throws -> CheckpointContents {
         try read(try ByteStore.map(url))
     }
@@ -173,9 +177,13 @@ enum TorchZip {
     static func read(_ store: ByteStore) throws -> CheckpointContents {
         let file = store.origin
         let zip = try ZipArchive(store)
-        let pkl = zip.entries.map(\.name).filter { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }
-            .min { $0.count < $1.count }
-        guard let pklName = pkl else {
+        let pkls = zip.entries.map(\.name).filter { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }
+        if pkls.count > 1 {
+            let shown = pkls.prefix(4).map { "'\($0)'" }.joined(separator: ", ")
+            throw CheckpointError(.malformedZip, file: file,
+                "the zip holds \(pkls.count) state-dict pickles (\(shown)\(pkls.count > 4 ? ", ..." : "")): a torch.save archive has exactly one '<archive>/data.pkl', so which one is the checkpoint is ambiguous. Re-save the checkpoint with torch.save")
+        }
+        guard let pklName = pkls.first else {
             if zip.entries.contains(where: { $0.name.hasSuffix("constants.pkl") }) {
                 throw CheckpointError(.notACheckpoint, file: file, "this is a TorchScript archive (torch.jit.save), not a state dict: save `model.state_dict()` with torch.save instead")
             }
@@ -184,10 +192,17 @@ enum TorchZip {
                 "a zip archive but not a PyTorch checkpoint: no '<archive>/data.pkl' entry among its \(zip.entries.count) entries (\(names)\(zip.entries.count > 5 ? ", ..." : ""))")
         }
         let prefix = String(pklName.dropLast("data.pkl".count))
-        if let bo = try? zip.data(prefix + "byteorder") {
+        if zip.byName[prefix + "byteorder"] != nil {
+            let bo = try zip.data(prefix + "byteorder")
             let s = String(decoding: UnsafeRawBufferPointer(start: bo.pointer, count: bo.count), as: UTF8.self)
-            if s.trimmingCharacters(in: .whitespacesAndNewlines) == "big" {
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if s == "big" {
                 throw CheckpointError(.unsupportedFormat, file: file, "the checkpoint was saved on a big-endian machine; re-save it on a little-endian one")
+            }
+            guard s == "little" else {
+                let shown = s.count > 20 ? String(s.prefix(20)) + "..." : s
+                throw CheckpointError(.malformedZip, file: file,
+                    "zip entry '\(prefix)byteorder' holds '\(shown.debugDescription.dropFirst().dropLast())', expected 'little' or 'big': corrupt checkpoint")
             }
         }
         var storages: [String: (DType, ByteSlice)] = [:]

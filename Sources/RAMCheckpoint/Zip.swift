@@ -105,6 +105,9 @@ struct ZipArchive {
                 }
                 q += 4 + size
             }
+            if byName[name] != nil {
+                throw fail("the zip holds two entries named '\(name)' (central directory entry \(i) repeats an earlier one): which one to read is ambiguous")
+            }
             byName[name] = entries.count
             entries.append(Entry(name: name, method: method, flags: flags, compressedSize: csize, size: usize,
                                  localHeaderOffset: local))

@@ -335,4 +335,28 @@ final class BadInputTests: XCTestCase {
         b[h + 28] = UInt8(truncatingIfNeeded: Int(b[h + 28]) + 8)
         expect(try write(b, "laststorage.pth"), .malformedZip, mentions: ["corrupt zip entry 'a/data/0'", "central directory"])
     }
+
+    /// Two archive prefixes (two data.pkl) and two entries of one name are refused, naming them.
+    func testAmbiguousZipsAreRefused() throws {
+        let pk = statePickle(name: "w", numel: 1, shape: [1])
+        let storage: [UInt8] = [0, 0, 0x80, 0x3F]
+        XCTAssertEqual(try Checkpoint.load(try zip([("a/data.pkl", pk), ("a/data/0", storage)], "one.pth"))["w"]?.floats(), [1])
+        expect(try zip([("a/data.pkl", pk), ("a/data/0", storage), ("other/data.pkl", [0x80, 0x02, 0x7D, 0x2E])], "two.pth"),
+               .malformedZip, mentions: ["2 state-dict pickles", "'a/data.pkl'", "'other/data.pkl'"])
+        expect(try zip([("a/data.pkl", pk), ("a/data/0", storage), ("a/data.pkl", [0x80, 0x02, 0x7D, 0x2E])], "dup.pth"),
+               .malformedZip, mentions: ["two entries named 'a/data.pkl'"])
+    }
+
+    /// byteorder: "little" (with a newline) loads, "big" is unsupported, anything else is refused.
+    func testByteOrderMustBeLittleOrBig() throws {
+        let pk = statePickle(name: "w", numel: 1, shape: [1])
+        let storage: [UInt8] = [0, 0, 0x80, 0x3F]
+        func archive(_ order: String, _ name: String) throws -> URL {
+            try zip([("a/data.pkl", pk), ("a/byteorder", Array(order.utf8)), ("a/data/0", storage)], name)
+        }
+        XCTAssertEqual(try Checkpoint.load(try archive("little\n", "little.pth"))["w"]?.floats(), [1])
+        expect(try archive("big", "big.pth"), .unsupportedFormat, mentions: ["big-endian"])
+        expect(try archive("middle", "middle.pth"), .malformedZip, mentions: ["'a/byteorder'", "'middle'", "expected 'little' or 'big'"])
+        expect(try archive("", "empty.pth"), .malformedZip, mentions: ["'a/byteorder'", "''"])
+    }
 }
