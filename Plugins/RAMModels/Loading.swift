@@ -52,7 +52,10 @@ enum RAMLoader {
         var fileShapes = storedShapes
         for (k, (_, to)) in s.needsResize { fileShapes[k] = [to, fileShapes[k]?[1] ?? 0] }
         if let r = resized[posKey], let want = expected[posKey], r.count == want.reduce(1, *) { fileShapes[posKey] = want }
-        if let report = RAMSanitizer.mismatchReport(file: fileShapes, model: expected, fileAsStored: storedShapes) {
+        var nonTensors: [String: String] = [:]
+        for (k, v) in contents.nonTensors { nonTensors[RAMSanitizer.modelName(k)] = v }
+        if let report = RAMSanitizer.mismatchReport(file: fileShapes, model: expected, fileAsStored: storedShapes,
+                                                    nonTensors: nonTensors) {
             throw RAMModelError.checkpointMismatch(path: url.path, message: report)
         }
         var copied = 0
@@ -73,6 +76,9 @@ enum RAMLoader {
         if !s.renamed.isEmpty { notes.append("\(s.renamed.count) vision_multi.* keys renamed") }
         if !s.filledFromTwin.isEmpty { notes.append("\(s.filledFromTwin.count) tied tensors taken from their twin") }
         if !s.transposed.isEmpty { notes.append("\(s.transposed.count) Paddle Linear weights transposed") }
+        if s.paddleLayout == .torch {
+            notes.append("the .pdparams Linear weights are already in torch layout [out, in]: none transposed")
+        }
         if !s.needsResize.isEmpty { notes.append("\(s.needsResize.count) relative-position tables resized to the model's window") }
         if !notes.isEmpty { summary += "; " + notes.joined(separator: ", ") }
         return summary

@@ -80,6 +80,19 @@ public struct SanitizedCheckpoint {
     public var transposed: [String]
     /// Keys whose relative-position tables need resizing: key → (from rows, to rows).
     public var needsResize: [String: (Int, Int)]
+    /// For a `.pdparams` file: the Linear weight layout found in it (nil for other formats).
+    public var paddleLayout: PaddleLinearLayout? = nil
+}
+
+/// How a `.pdparams` file stores its `nn.Linear` weights, decided once per file from the
+/// non-square ones (a square weight fits either way, so its shape cannot tell).
+public enum PaddleLinearLayout: Equatable {
+    /// `[in, out]`, as Paddle's `nn.Linear` stores them: every Linear weight is transposed.
+    case paddle
+    /// `[out, in]`: the file was converted from torch without transposing; nothing is transposed.
+    case torch
+    /// No non-square Linear weight to tell from: assumed Paddle (every Linear weight transposed).
+    case undetermined
 }
 
 /// Pure, per-model renames and fixes between a checkpoint and RAM / RAM++'s parameter names.
@@ -87,6 +100,11 @@ public enum RAMSanitizer {
     /// Derived buffers the reference recomputes (never loaded).
     public static func isDerivedBuffer(_ key: String) -> Bool {
         key.hasSuffix("relative_position_index") || key.hasSuffix("attn_mask") || key.hasSuffix("embeddings.position_ids")
+    }
+
+    /// The model's name for checkpoint key `key` (`vision_multi.` → `tagging_head.`).
+    public static func modelName(_ key: String) -> String {
+        key.hasPrefix("vision_multi.") ? "tagging_head." + key.dropFirst("vision_multi.".count) : key
     }
 
     /// - Parameters:
@@ -97,18 +115,19 @@ public enum RAMSanitizer {
     ///   - tiedGroups: groups of names that are one parameter in the model; a group member
     ///     missing from the file is filled from another member that is present.
     /// - Returns: the sanitized dict; shape / name problems are left for the strict comparison.
-    /// - Throws: `CheckpointError` from the transposition (never for well-formed input).
+    ///   For Paddle, the Linear layout is decided once for the whole file (`paddleLinearLayout`):
+    ///   `[in, out]` transposes every Linear weight (square ones too), `[out, in]` transposes none.
+    /// - Throws: `CheckpointError.shapeMismatch` when a `.pdparams` file mixes the two layouts
+    ///   (naming a weight of each); `CheckpointError.invalidArgument` from the transposition (never
+    ///   for well-formed input).
     public static func sanitize(_ tensors: [String: TensorData], isPaddle: Bool, expected: [String: [Int]],
                                 linearWeights: Set<String>, tiedGroups: [[String]]) throws -> SanitizedCheckpoint {
         var out: [String: TensorData] = [:]
         var dropped: [String] = [], renamed: [(String, String)] = []
         for (k, v) in tensors {
             if isDerivedBuffer(k) { dropped.append(k); continue }
-            var name = k
-            if name.hasPrefix("vision_multi.") {
-                name = "tagging_head." + name.dropFirst("vision_multi.".count)
-                renamed.append((k, name))
-            }
+            let name = modelName(k)
+            if name != k { renamed.append((k, name)) }
             out[name] = v
         }
         var filled: [String] = []
@@ -120,15 +139,21 @@ public enum RAMSanitizer {
             }
         }
         var transposed: [String] = []
+        var layout: PaddleLinearLayout? = nil
         if isPaddle {
-            var keys: Set<String> = []
-            for k in linearWeights {
-                guard let t = out[k], t.shape.count == 2, let want = expected[k], want.count == 2 else { continue }
-                // Paddle stores [in, out]. Square: always transpose; otherwise only when that fits.
-                if t.shape == [want[1], want[0]] { keys.insert(k) }
+            let decided = try paddleLinearLayout(out, expected: expected, linearWeights: linearWeights)
+            layout = decided
+            if decided != .torch {
+                // Paddle layout [in, out] (or no non-square weight to tell): transpose every Linear
+                // weight, square ones included, whose transpose is the model's shape.
+                var keys: Set<String> = []
+                for k in linearWeights {
+                    guard let t = out[k], t.shape.count == 2, let want = expected[k], want.count == 2 else { continue }
+                    if t.shape == [want[1], want[0]] { keys.insert(k) }
+                }
+                out = try PaddleParams.transposingLinearWeights(out, keys: keys)
+                transposed = keys.sorted()
             }
-            out = try PaddleParams.transposingLinearWeights(out, keys: keys)
-            transposed = keys.sorted()
         }
         var resize: [String: (Int, Int)] = [:]
         for (k, t) in out where k.hasSuffix("relative_position_bias_table") {
@@ -137,22 +162,50 @@ public enum RAMSanitizer {
             }
         }
         return SanitizedCheckpoint(tensors: out, dropped: dropped.sorted(), renamed: renamed.sorted { $0.0 < $1.0 },
-                                   filledFromTwin: filled.sorted(), transposed: transposed, needsResize: resize)
+                                   filledFromTwin: filled.sorted(), transposed: transposed, needsResize: resize,
+                                   paddleLayout: layout)
+    }
+
+    /// Decides a `.pdparams` file's Linear weight layout from its non-square Linear weights: all
+    /// `[in, out]` → `.paddle`, all `[out, in]` → `.torch`, none → `.undetermined`. Weights whose
+    /// shape is neither (wrong size) are left for the strict comparison.
+    /// - Throws: `CheckpointError.shapeMismatch` naming the file and one weight of each layout when
+    ///   some are `[in, out]` and others `[out, in]`: transposing either set would load wrong weights.
+    public static func paddleLinearLayout(_ tensors: [String: TensorData], expected: [String: [Int]],
+                                          linearWeights: Set<String>) throws -> PaddleLinearLayout {
+        var inOut: [String] = [], outIn: [String] = []
+        for k in linearWeights.sorted() {
+            guard let t = tensors[k], t.shape.count == 2, let want = expected[k], want.count == 2, want[0] != want[1] else { continue }
+            if t.shape == [want[1], want[0]] { inOut.append(k) } else if t.shape == want { outIn.append(k) }
+        }
+        switch (inOut.first, outIn.first) {
+        case (let p?, let q?):
+            let file = tensors[p]?.storage.store.origin ?? ""
+            throw CheckpointError(.shapeMismatch, file: file,
+                "the .pdparams file mixes Linear weight layouts: \(inOut.count) are stored [in, out] as Paddle does (e.g. '\(p)' \(tensors[p]!.shape)) and \(outIn.count) [out, in] as torch does (e.g. '\(q)' \(tensors[q]!.shape)); expected one layout for the whole file. Re-export it so every Linear weight has the same layout")
+        case (_?, nil): return .paddle
+        case (nil, _?): return .torch
+        case (nil, nil): return .undetermined
+        }
     }
 
     /// Compares names and shapes; returns nil when they match exactly, else a message listing
     /// every missing key, unexpected key and shape mismatch (up to `limit` of each, with counts),
     /// and what the file is compared with what the model is (`fileAsStored`: the shapes before
-    /// any resizing, to describe the file as it is).
+    /// any resizing, to describe the file as it is). `nonTensors` (the file's non-tensor entries,
+    /// name → what was found, see `CheckpointContents.nonTensors`) turns a missing key that the
+    /// file holds as something else into "present but not a tensor (found float 0.5)".
     public static func mismatchReport(file: [String: [Int]], model: [String: [Int]], limit: Int = 12,
-                                      fileAsStored: [String: [Int]]? = nil) -> String? {
-        let missing = model.keys.filter { file[$0] == nil }.sorted()
+                                      fileAsStored: [String: [Int]]? = nil, nonTensors: [String: String] = [:]) -> String? {
+        let absent = model.keys.filter { file[$0] == nil }.sorted()
+        let missing = absent.filter { nonTensors[$0] == nil }
+        let notTensors = absent.filter { nonTensors[$0] != nil }
         let unexpected = file.keys.filter { model[$0] == nil }.sorted()
         let wrong = model.keys.compactMap { k -> (String, [Int], [Int])? in
             guard let f = file[k], let m = model[k], f != m else { return nil }
             return (k, m, f)
         }.sorted { $0.0 < $1.0 }
-        if missing.isEmpty, unexpected.isEmpty, wrong.isEmpty { return nil }
+        if absent.isEmpty, unexpected.isEmpty, wrong.isEmpty { return nil }
         var lines: [String] = []
         let fileID = RAMCheckpointIdentity(shapes: fileAsStored ?? file), modelID = RAMCheckpointIdentity(shapes: model)
         lines.append("the file is \(fileID); the config builds \(modelID)")
@@ -162,6 +215,7 @@ public enum RAMSanitizer {
             for s in items.prefix(limit) { lines.append("  \(s)") }
             if items.count > limit { lines.append("  ... and \(items.count - limit) more") }
         }
+        list("present in the file but not a tensor", notTensors.map { "\($0): present but not a tensor (found \(nonTensors[$0]!))" })
         list("missing (in the model, not in the file)", missing)
         list("unexpected (in the file, not in the model)", unexpected)
         list("shape mismatches", wrong.map { "\($0.0): model \($0.1), file \($0.2)" })

@@ -25,6 +25,10 @@ public struct CheckpointContents {
     public var ignored: [String]
     /// safetensors `__metadata__` (empty for other formats).
     public var metadata: [String: String]
+    /// State-dict entries whose value is not a tensor (a Python float, int, None, a dict, ...):
+    /// name → what was found ("float 0.5", "None"). They are also in `ignored`; a loader that
+    /// expects one of these names can say it is present but not a tensor, rather than missing.
+    public var nonTensors: [String: String] = [:]
 
     /// Storages behind more than one key (tied weights): storage key → tensor names, sorted.
     /// RAM's checkpoint stores its tag encoder's lowest layers and `tagging_head` over one storage.
@@ -56,12 +60,16 @@ public enum Checkpoint {
     /// - Throws: `CheckpointError` — `.fileNotFound`, `.notAFile` (directory), `.truncated`,
     ///   `.notACheckpoint`, `.unsupportedFormat` (legacy torch format, compressed zip entries),
     ///   `.forbiddenGlobal` (a pickle referring to anything but tensors/arrays/containers),
-    ///   `.malformedPickle`, `.malformedZip`, `.malformedSafeTensors`, `.storageTooShort`, `.unsupportedDType`.
+    ///   `.malformedPickle`, `.malformedZip` (a corrupt entry, two entries of one name, more than one
+    ///   `data.pkl`, a `byteorder` other than little / big), `.malformedSafeTensors`, `.storageTooShort`,
+    ///   `.unsupportedDType`. A state-dict value that is not a tensor is no error: see
+    ///   `CheckpointContents.nonTensors`.
     public static func load(_ url: URL) throws -> [String: TensorData] {
         try open(url).tensors
     }
 
     /// Like `load`, with the format, key order, ignored entries and shared storages.
+    /// - Throws: as `load`.
     public static func open(_ url: URL) throws -> CheckpointContents {
         try read(try ByteStore.map(url))
     }
@@ -81,6 +89,23 @@ public enum Checkpoint {
         }
         if SafeTensors.looksLikeSafeTensors(store) {
             return try SafeTensors.read(store)
+        }
+        // A safetensors file cut short or with a corrupt header length: the name or the '{' where
+        // the JSON header starts says what it was meant to be.
+        let namedSafeTensors = file.lowercased().hasSuffix(".safetensors")
+        let braceAt8 = store.count > 8 && store.base.load(fromByteOffset: 8, as: UInt8.self) == UInt8(ascii: "{")
+        if namedSafeTensors || braceAt8 {
+            if store.count < 8 {
+                throw CheckpointError(.truncated, file: file,
+                    "truncated safetensors file: \(store.count) bytes, shorter than the 8-byte header length")
+            }
+            let n = store.load(UInt64.self, at: 0)
+            if n > UInt64(store.count - 8) {
+                throw CheckpointError(.truncated, file: file, SafeTensors.truncatedHeaderMessage(headerLength: n, fileSize: store.count))
+            }
+            if namedSafeTensors {
+                return try SafeTensors.read(store)   // the length fits: the header itself is wrong
+            }
         }
         let head = (0..<min(8, store.count)).map { String(format: "%02x", store.base.load(fromByteOffset: $0, as: UInt8.self)) }.joined(separator: " ")
         throw CheckpointError(.notACheckpoint, file: file,
@@ -115,6 +140,7 @@ public enum Checkpoint {
         }
         var tensors: [String: TensorData] = [:]
         var keys: [String] = []
+        var nonTensors: [String: String] = [:]
         for (key, value) in sd.entries {
             guard case .string(let name) = key else { ignored.append(describeKey(key)); continue }
             switch value {
@@ -126,6 +152,7 @@ public enum Checkpoint {
                 tensors[name] = t; keys.append(name)
             default:
                 ignored.append(name)
+                nonTensors[name] = value.summary
             }
         }
         if tensors.isEmpty {
@@ -133,7 +160,7 @@ public enum Checkpoint {
             throw CheckpointError(.notACheckpoint, file: file, "no tensors found: the top-level dict has keys [\(names)]; expected a state dict, or one under 'model' or 'state_dict'")
         }
         return CheckpointContents(format: format, file: file, tensors: tensors, keys: keys, stateDictKey: sdKey,
-                                  ignored: ignored, metadata: [:])
+                                  ignored: ignored, metadata: [:], nonTensors: nonTensors)
     }
 
     private static func describeKey(_ k: PValue) -> String {
@@ -150,9 +177,13 @@ enum TorchZip {
     static func read(_ store: ByteStore) throws -> CheckpointContents {
         let file = store.origin
         let zip = try ZipArchive(store)
-        let pkl = zip.entries.map(\.name).filter { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }
-            .min { $0.count < $1.count }
-        guard let pklName = pkl else {
+        let pkls = zip.entries.map(\.name).filter { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }
+        if pkls.count > 1 {
+            let shown = pkls.prefix(4).map { "'\($0)'" }.joined(separator: ", ")
+            throw CheckpointError(.malformedZip, file: file,
+                "the zip holds \(pkls.count) state-dict pickles (\(shown)\(pkls.count > 4 ? ", ..." : "")): a torch.save archive has exactly one '<archive>/data.pkl', so which one is the checkpoint is ambiguous. Re-save the checkpoint with torch.save")
+        }
+        guard let pklName = pkls.first else {
             if zip.entries.contains(where: { $0.name.hasSuffix("constants.pkl") }) {
                 throw CheckpointError(.notACheckpoint, file: file, "this is a TorchScript archive (torch.jit.save), not a state dict: save `model.state_dict()` with torch.save instead")
             }
@@ -161,10 +192,17 @@ enum TorchZip {
                 "a zip archive but not a PyTorch checkpoint: no '<archive>/data.pkl' entry among its \(zip.entries.count) entries (\(names)\(zip.entries.count > 5 ? ", ..." : ""))")
         }
         let prefix = String(pklName.dropLast("data.pkl".count))
-        if let bo = try? zip.data(prefix + "byteorder") {
+        if zip.byName[prefix + "byteorder"] != nil {
+            let bo = try zip.data(prefix + "byteorder")
             let s = String(decoding: UnsafeRawBufferPointer(start: bo.pointer, count: bo.count), as: UTF8.self)
-            if s.trimmingCharacters(in: .whitespacesAndNewlines) == "big" {
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if s == "big" {
                 throw CheckpointError(.unsupportedFormat, file: file, "the checkpoint was saved on a big-endian machine; re-save it on a little-endian one")
+            }
+            guard s == "little" else {
+                let shown = s.count > 20 ? String(s.prefix(20)) + "..." : s
+                throw CheckpointError(.malformedZip, file: file,
+                    "zip entry '\(prefix)byteorder' holds '\(shown.debugDescription.dropFirst().dropLast())', expected 'little' or 'big': corrupt checkpoint")
             }
         }
         var storages: [String: (DType, ByteSlice)] = [:]

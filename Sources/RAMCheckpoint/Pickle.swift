@@ -112,6 +112,23 @@ indirect enum PValue {
         }
     }
 
+    /// A short description for messages: "float 0.5", "int 5", "None", "str 'abc'", "dict of 2 entries".
+    var summary: String {
+        switch self {
+        case .none: return "None"
+        case .bool(let b): return "bool \(b ? "True" : "False")"
+        case .int(let i): return "int \(i)"
+        case .float(let f): return "float \(f)"
+        case .string(let s): return "str '\(s.count > 40 ? String(s.prefix(40)) + "..." : s)'"
+        case .bytes(let b): return "bytes of length \(b.count)"
+        case .tuple(let t): return "tuple of \(t.items.count) items"
+        case .list(let l): return "list of \(l.items.count) items"
+        case .set(let l): return "set of \(l.items.count) items"
+        case .dict(let d): return "dict of \(d.entries.count) entries"
+        default: return typeName
+        }
+    }
+
     var typeName: String {
         switch self {
         case .none: return "None"; case .bool: return "bool"; case .int: return "int"; case .float: return "float"

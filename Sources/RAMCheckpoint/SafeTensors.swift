@@ -11,12 +11,17 @@ import Darwin
 /// data section). Reading maps the file; tensors point into it.
 public enum SafeTensors {
     /// Reads every tensor of a safetensors file (memory-mapped, no copy).
-    /// - Throws: `CheckpointError` (`.fileNotFound`, `.notAFile`, `.truncated`, `.malformedSafeTensors`, `.unsupportedDType`).
+    /// - Throws: `CheckpointError`: `.fileNotFound`, `.notAFile`, `.truncated` (the header length or a
+    ///   tensor runs past the end of the file), `.malformedSafeTensors` (header not a JSON object, a shape
+    ///   or offset that is not a non-negative integer, tensors whose byte ranges overlap, leave holes or
+    ///   leave bytes over), `.storageTooShort` (`[begin, end)` not the dtype size × element count),
+    ///   `.unsupportedDType`.
     public static func read(_ url: URL) throws -> [String: TensorData] {
         try read(try ByteStore.map(url)).tensors
     }
 
     /// Like `read`, with key order and `__metadata__`.
+    /// - Throws: as `read`.
     public static func open(_ url: URL) throws -> CheckpointContents {
         try read(try ByteStore.map(url))
     }
@@ -27,13 +32,36 @@ public enum SafeTensors {
         return n >= 2 && n <= UInt64(store.count - 8) && store.base.load(fromByteOffset: 8, as: UInt8.self) == UInt8(ascii: "{")
     }
 
+    /// The message for a file whose 8-byte header length does not fit: "truncated or corrupt
+    /// safetensors file (header length N bytes, file M bytes)".
+    static func truncatedHeaderMessage(headerLength n: UInt64, fileSize: Int) -> String {
+        "truncated or corrupt safetensors file (header length \(n) bytes, file \(fileSize) bytes): the 8-byte header length plus the header do not fit in the file (an incomplete download or copy?)"
+    }
+
+    /// A JSON number that is an integer in the text (`64`, not `64.5`, `64.0`, `1e3` or `true`)
+    /// and fits in `Int`; nil otherwise.
+    static func jsonInteger(_ v: Any) -> Int? {
+        guard let n = v as? NSNumber else { return nil }
+        switch String(cString: n.objCType) {
+        case "s", "i", "l", "q", "S", "I", "L": return n.intValue
+        case "Q": return n.uint64Value <= UInt64(Int.max) ? Int(n.uint64Value) : nil
+        default: return nil   // "d" / "f" (a fraction or exponent in the text), "c" (true / false)
+        }
+    }
+
+    /// Parses the header and checks it the way the format requires (the reference implementation's
+    /// `validate`): integer, non-negative shapes and offsets; each tensor's `[begin, end)` exactly its
+    /// dtype size × element count; the ranges, sorted, tile the data section with no overlap, hole or
+    /// bytes past the last tensor.
     static func read(_ store: ByteStore) throws -> CheckpointContents {
         let file = store.origin
         func bad(_ m: String) -> CheckpointError { CheckpointError(.malformedSafeTensors, file: file, m) }
-        guard store.count >= 8 else { throw CheckpointError(.truncated, file: file, "safetensors file shorter than its 8-byte header length") }
+        guard store.count >= 8 else {
+            throw CheckpointError(.truncated, file: file, "truncated safetensors file: \(store.count) bytes, shorter than the 8-byte header length")
+        }
         let n64 = store.load(UInt64.self, at: 0)
         guard n64 <= UInt64(store.count - 8) else {
-            throw CheckpointError(.truncated, file: file, "safetensors header claims \(n64) bytes but the file has only \(store.count - 8) after the length: truncated or not safetensors")
+            throw CheckpointError(.truncated, file: file, truncatedHeaderMessage(headerLength: n64, fileSize: store.count))
         }
         let n = Int(n64)
         let headerData = Data(bytes: store.base + 8, count: n)
@@ -43,7 +71,7 @@ public enum SafeTensors {
         let dataStart = 8 + n
         let dataCount = store.count - dataStart
         var tensors: [String: TensorData] = [:]
-        var order: [(Int, String)] = []
+        var ranges: [(begin: Int, end: Int, name: String)] = []
         var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
@@ -58,11 +86,15 @@ public enum SafeTensors {
                 throw CheckpointError(.unsupportedDType, file: file, "tensor '\(name)' has dtype '\(dts)', expected one of \(DType.allCases.map(\.safeTensorsName).joined(separator: " "))")
             }
             let shape = try shapeAny.map { v -> Int in
-                guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw bad("tensor '\(name)': shape \(shapeAny) is not a list of non-negative ints") }
+                guard let i = jsonInteger(v), i >= 0 else {
+                    throw bad("tensor '\(name)': shape \(shapeAny) holds \(v), expected a list of non-negative integers")
+                }
                 return i
             }
             let offs = try offsAny.map { v -> Int in
-                guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw bad("tensor '\(name)': data_offsets \(offsAny) are not non-negative ints") }
+                guard let i = jsonInteger(v), i >= 0 else {
+                    throw bad("tensor '\(name)': data_offsets \(offsAny) holds \(v), expected two non-negative integers [begin, end]")
+                }
                 return i
             }
             let (b, e) = (offs[0], offs[1])
@@ -79,9 +111,27 @@ public enum SafeTensors {
             let slice = ByteSlice(store: store, start: dataStart + b, count: e - b)
             tensors[name] = TensorData(dtype: dtype, shape: shape, strides: TensorData.contiguousStrides(shape),
                                        storageKey: name, offset: 0, storage: slice)
-            order.append((b, name))
+            ranges.append((b, e, name))
         }
-        let keys = order.sorted { $0 < $1 }.map(\.1)
+        // Sorted by (begin, end, name): empty tensors come before a tensor starting at the same byte.
+        ranges.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var covered = 0
+        var previous: String? = nil
+        for r in ranges {
+            if r.begin < covered {
+                throw bad("invalid offset: tensor '\(r.name)' (data_offsets [\(r.begin), \(r.end)]) overlaps tensor '\(previous ?? "?")', which ends at data byte \(covered); each tensor needs its own bytes")
+            }
+            if r.begin > covered {
+                let after = previous.map { "after tensor '\($0)' " } ?? "at the start of the data section "
+                throw bad("invalid offset: tensor '\(r.name)' starts at data byte \(r.begin), leaving a hole of \(r.begin - covered) bytes \(after)(the tensors must be packed back to back from byte 0)")
+            }
+            covered = r.end
+            previous = r.name
+        }
+        if covered != dataCount {
+            throw bad("the data section has \(dataCount) bytes but the tensors end at data byte \(covered)\(previous.map { " (the last is '\($0)')" } ?? ""): \(dataCount - covered) bytes belong to no tensor (corrupt header or data appended)")
+        }
+        let keys = ranges.map(\.name)
         return CheckpointContents(format: .safetensors, file: file, tensors: tensors, keys: keys, stateDictKey: nil,
                                   ignored: [], metadata: metadata)
     }

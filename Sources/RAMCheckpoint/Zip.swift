@@ -14,6 +14,9 @@ struct ZipArchive {
         let compressedSize: Int
         let size: Int
         let localHeaderOffset: Int
+        /// Where the next entry's local header (or the central directory) starts: this entry's
+        /// data must end there or before.
+        var dataLimit: Int = 0
     }
 
     let store: ByteStore
@@ -102,18 +105,31 @@ struct ZipArchive {
                 }
                 q += 4 + size
             }
+            if byName[name] != nil {
+                throw fail("the zip holds two entries named '\(name)' (central directory entry \(i) repeats an earlier one): which one to read is ambiguous")
+            }
             byName[name] = entries.count
             entries.append(Entry(name: name, method: method, flags: flags, compressedSize: csize, size: usize,
                                  localHeaderOffset: local))
             p += 46 + nameLen + extraLen + commentLen
+        }
+        // Each entry's data ends before the next local header (or the central directory).
+        let starts = Set(entries.map(\.localHeaderOffset)).sorted()
+        for i in entries.indices {
+            let h = entries[i].localHeaderOffset
+            var lo = 0, hi = starts.count   // first start > h
+            while lo < hi { let m = (lo + hi) / 2; if starts[m] <= h { lo = m + 1 } else { hi = m } }
+            entries[i].dataLimit = lo < starts.count ? min(starts[lo], max(cdOffset, h)) : max(cdOffset, h)
         }
         self.entries = entries
         self.byName = byName
     }
 
     /// The bytes of entry `name`, in place.
-    /// - Throws: `.malformedZip` for compressed or encrypted entries, `.truncated` when the data
-    ///   lies beyond the end of the file.
+    /// - Throws: `.unsupportedFormat` for compressed or encrypted entries, `.truncated` when the
+    ///   data lies beyond the end of the file, `.malformedZip` when the entry's local header is
+    ///   missing or disagrees with the central directory (another name, or data running into the
+    ///   next entry).
     func data(_ name: String) throws -> ByteSlice {
         let file = store.origin
         guard let i = byName[name] else {
@@ -132,7 +148,34 @@ struct ZipArchive {
             throw CheckpointError(store.contains(h, 30) ? .malformedZip : .truncated, file: file,
                 "zip entry '\(name)': local header missing at offset \(h) (file is \(store.count) bytes): truncated or corrupt")
         }
-        let start = h + 30 + Int(store.load(UInt16.self, at: h + 26)) + Int(store.load(UInt16.self, at: h + 28))
+        // The local header must agree with the central directory: same name, and data that ends
+        // before the next entry. A corrupt name / extra length would otherwise shift the data.
+        let localNameLen = Int(store.load(UInt16.self, at: h + 26))
+        let localExtraLen = Int(store.load(UInt16.self, at: h + 28))
+        let centralName = Array(name.utf8)
+        let nameMatches = localNameLen == centralName.count && store.contains(h + 30, localNameLen)
+            && store.bytes(h + 30, localNameLen).elementsEqual(centralName)
+        guard nameMatches else {
+            let what: String
+            if localNameLen != centralName.count {
+                what = "name length \(localNameLen), expected \(centralName.count)"
+            } else {
+                // Same length, other bytes: show them, escaped (the bytes may be anything).
+                let shown = store.bytes(h + 30, max(0, min(localNameLen, 80, store.count - h - 30))).map { b -> String in
+                    (0x20..<0x7F).contains(b) && b != 0x5C ? String(UnicodeScalar(b)) : String(format: "\\x%02x", b)
+                }.joined()
+                what = "name '\(shown)'"
+            }
+            throw CheckpointError(.malformedZip, file: file,
+                "corrupt zip entry '\(name)': its local header at offset \(h) does not match the central directory (\(what)): the archive is damaged")
+        }
+        let start = h + 30 + localNameLen + localExtraLen
+        // The central directory is intact (it was parsed), so data running past the next entry or
+        // the directory means a corrupt local header, not a truncated file.
+        guard start <= e.dataLimit, e.size <= e.dataLimit - start else {
+            throw CheckpointError(.malformedZip, file: file,
+                "corrupt zip entry '\(name)': its local header at offset \(h) (extra field length \(localExtraLen)) puts its \(e.size) bytes at offset \(start), running past offset \(e.dataLimit) where the next entry or the central directory starts: the archive is damaged")
+        }
         guard store.contains(start, e.size) else {
             throw CheckpointError(.truncated, file: file,
                 "zip entry '\(name)' (\(e.size) bytes at offset \(start)) runs past the end of the file (\(store.count) bytes): truncated")

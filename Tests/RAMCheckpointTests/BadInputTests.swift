@@ -182,4 +182,181 @@ final class BadInputTests: XCTestCase {
         }
         expect(try write(b, "deflated2.pth"), .unsupportedFormat, mentions: ["compressed", "method 8"])
     }
+
+    /// A safetensors file: length, `header` as given, then `data` bytes of data section.
+    private func safetensors(_ header: String, data: Int) -> [UInt8] {
+        let h = Array(header.utf8)
+        return le64(h.count) + h + (0..<data).map { UInt8(truncatingIfNeeded: $0) }
+    }
+
+    /// data_offsets must tile the data section: overlapping, gapped or past-the-end ranges are
+    /// refused naming the tensor; a well-formed file with the same tensors still loads.
+    func testSafeTensorsOffsetsMustTileTheData() throws {
+        let ok = safetensors(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},"e":{"dtype":"F32","shape":[0],"data_offsets":[8,8]}}"#, data: 16)
+        let good = try Checkpoint.open(try write(ok, "ok.safetensors"))
+        XCTAssertEqual(good.keys, ["a", "e", "b"])
+        XCTAssertEqual(try good.tensors["b"]?.floats().count, 2)
+
+        // b re-uses a's bytes 4..<12: overlap
+        let overlap = safetensors(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, data: 12)
+        expect(try write(overlap, "overlap.safetensors"), .malformedSafeTensors, mentions: ["invalid offset", "'b'", "overlaps tensor 'a'"])
+        // two tensors on the very same bytes
+        let same = safetensors(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: 8)
+        expect(try write(same, "same.safetensors"), .malformedSafeTensors, mentions: ["'b'", "overlaps tensor 'a'"])
+        // a hole of 4 bytes between a and b
+        let hole = safetensors(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}}"#, data: 20)
+        expect(try write(hole, "hole.safetensors"), .malformedSafeTensors, mentions: ["'b'", "hole of 4 bytes", "after tensor 'a'"])
+        // the first tensor does not start at 0
+        let late = safetensors(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: 8)
+        expect(try write(late, "late.safetensors"), .malformedSafeTensors, mentions: ["'a'", "starts at data byte 4"])
+        // bytes after the last tensor
+        let tail = safetensors(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: 12)
+        expect(try write(tail, "tail.safetensors"), .malformedSafeTensors, mentions: ["'a'", "12 bytes", "8 bytes belong to no tensor"])
+        // past the end of the buffer
+        let past = safetensors(#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: 8)
+        expect(try write(past, "past.safetensors"), .truncated, mentions: ["'a'", "ends at data byte 16", "has 8 bytes"])
+    }
+
+    /// Shapes and offsets must be JSON integers: 64.5, 2.0, 1e1, true and negatives are refused.
+    func testSafeTensorsNonIntegerShapeOrOffset() throws {
+        for (i, v) in ["64.5", "2.0", "2e0", "true", "-2"].enumerated() {
+            let h = #"{"w":{"dtype":"F32","shape":["# + v + #"],"data_offsets":[0,8]}}"#
+            expect(try write(safetensors(h, data: 8), "shape\(i).safetensors"), .malformedSafeTensors,
+                   mentions: ["tensor 'w'", "shape", "non-negative integers"])
+        }
+        let h = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0.0,8]}}"#
+        expect(try write(safetensors(h, data: 8), "offs.safetensors"), .malformedSafeTensors,
+               mentions: ["tensor 'w'", "data_offsets", "non-negative integers"])
+        let big = #"{"w":{"dtype":"F32","shape":[18446744073709551615],"data_offsets":[0,8]}}"#
+        expect(try write(safetensors(big, data: 8), "big.safetensors"), .malformedSafeTensors, mentions: ["tensor 'w'"])
+        // the integer spelling of the same file loads
+        let ok = #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
+        XCTAssertEqual(try Checkpoint.load(try write(safetensors(ok, data: 8), "ok.safetensors"))["w"]?.shape, [2])
+    }
+
+    /// A safetensors file cut to 7, 8 or 20 bytes, or with a header length of 2^62, is called a
+    /// truncated or corrupt safetensors file with both sizes (not "not a checkpoint").
+    func testTruncatedSafeTensorsHeaderIsNamed() throws {
+        let full = safetensors(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: 8)
+        let n = full.count - 16
+        for cut in [8, 20] {
+            expect(try write(Array(full.prefix(cut)), "cut\(cut).safetensors"), .truncated,
+                   mentions: ["truncated or corrupt safetensors file", "header length \(n) bytes", "file \(cut) bytes"])
+        }
+        // 20 bytes under another name: the '{' after the length tells
+        expect(try write(Array(full.prefix(20)), "cut20.bin"), .truncated,
+               mentions: ["safetensors", "header length \(n) bytes", "file 20 bytes"])
+        expect(try write(Array(full.prefix(7)), "cut7.safetensors"), .truncated, mentions: ["7 bytes", "8-byte header length"])
+        var huge = full
+        huge.replaceSubrange(0..<8, with: le64(1 << 62))
+        expect(try write(huge, "huge.safetensors"), .truncated,
+               mentions: ["header length 4611686018427387904 bytes", "file \(full.count) bytes"])
+        // 8 bytes under a name that says nothing: still "not a checkpoint"
+        expect(try write(Array(full.prefix(8)), "cut8.bin"), .notACheckpoint)
+    }
+
+    /// Appends `name` → `_rebuild_tensor_v2(storage '0', 0, [2], [1])` + SETITEM to `p`.
+    private func tensorItem(_ p: inout PickleWriter, _ name: String) {
+        p.string(name)
+        p.global("torch._utils", "_rebuild_tensor_v2")
+        p.op(0x28); p.op(0x28)
+        p.string("storage"); p.global("torch", "FloatStorage"); p.string("0"); p.string("cpu"); p.int(2)
+        p.op(0x74); p.op(0x51)
+        p.int(0); p.intTuple([2]); p.intTuple([1]); p.op(0x89)
+        p.global("collections", "OrderedDict"); p.op(0x29); p.op(0x52)
+        p.op(0x74); p.op(0x52); p.op(0x73)
+    }
+
+    /// Appends 'b' → 0.5, 'c' → None, 'd' → 5, 'e' → {} (each + SETITEM) to `p`.
+    private func nonTensorItems(_ p: inout PickleWriter) {
+        p.string("b"); p.op(0x47); p.out += withUnsafeBytes(of: (0.5 as Double).bitPattern.bigEndian) { Array($0) }; p.op(0x73)
+        p.string("c"); p.op(0x4E); p.op(0x73)
+        p.string("d"); p.int(5); p.op(0x73)
+        p.string("e"); p.op(0x7D); p.op(0x73)
+    }
+
+    /// A Python float, None, int or dict under a state-dict key (.pth and .pdparams) is recorded as
+    /// present but not a tensor, with what was found, so a loader can say so instead of "missing".
+    func testNonTensorValuesAreRecorded() throws {
+        let want = ["b": "float 0.5", "c": "None", "d": "int 5", "e": "dict of 0 entries"]
+        // .pth: {'model': {'w': tensor, 'b': 0.5, 'c': None, 'd': 5, 'e': {}}}
+        var p = PickleWriter()
+        p.op(0x7D); p.string("model"); p.op(0x7D)
+        tensorItem(&p, "w")
+        nonTensorItems(&p)
+        p.op(0x73); p.op(0x2E)
+        let pth = try Checkpoint.open(try zip([("a/data.pkl", p.out), ("a/data/0", [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40])], "nt.pth"))
+        XCTAssertEqual(pth.keys, ["w"])
+        XCTAssertEqual(try pth.tensors["w"]?.floats(), [1, 2])
+        XCTAssertEqual(pth.nonTensors, want)
+        XCTAssertEqual(pth.ignored.sorted(), ["b", "c", "d", "e"])
+
+        // .pdparams: {'w': numpy _frombuffer(b'...', dtype('f4'), (2,), 'C'), 'b': 0.5, ...}
+        var q = PickleWriter()
+        q.op(0x7D)
+        q.string("w")
+        q.global("numpy.core.numeric", "_frombuffer")
+        q.op(0x28)
+        q.op(0x43); q.op(8); q.out += [0, 0, 0x40, 0x40, 0, 0, 0x80, 0x40]
+        q.global("numpy", "dtype"); q.op(0x28); q.string("f4"); q.op(0x74); q.op(0x52)
+        q.intTuple([2]); q.string("C")
+        q.op(0x74); q.op(0x52); q.op(0x73)
+        nonTensorItems(&q)
+        q.op(0x2E)
+        let pd = try Checkpoint.open(try write(q.out, "nt.pdparams"))
+        XCTAssertEqual(pd.format, .pickle)
+        XCTAssertEqual(try pd.tensors["w"]?.floats(), [3, 4])
+        XCTAssertEqual(pd.nonTensors, want)
+    }
+
+    /// A corrupt local header (name or extra length set to 0xffff, or another name) is reported as a
+    /// corrupt zip entry naming the file and the entry, not as a pickle error.
+    func testCorruptLocalHeaderIsNamed() throws {
+        let entries: [(String, [UInt8])] = [("a/data.pkl", statePickle(name: "w", numel: 1, shape: [1])),
+                                            ("a/data/0", [0, 0, 0x80, 0x3F])]
+        let good = [UInt8](try Data(contentsOf: try zip(entries, "good.pth")))
+        XCTAssertEqual(try Checkpoint.load(try write(good, "good2.pth"))["w"]?.floats(), [1])
+        // bytes 26-27 of the first entry's local header: name length
+        var b = good; b[26] = 0xFF; b[27] = 0xFF
+        expect(try write(b, "namelen.pth"), .malformedZip,
+               mentions: ["corrupt zip entry 'a/data.pkl'", "local header at offset 0", "name length 65535, expected 10"])
+        // bytes 28-29: extra field length
+        b = good; b[28] = 0xFF; b[29] = 0xFF
+        expect(try write(b, "extralen.pth"), .malformedZip,
+               mentions: ["corrupt zip entry 'a/data.pkl'", "extra field length 65535", "next entry"])
+        // same length, another name in the local header
+        b = good; b[30] = UInt8(ascii: "b")
+        expect(try write(b, "othername.pth"), .malformedZip, mentions: ["corrupt zip entry 'a/data.pkl'", "name 'b/data.pkl'"])
+        // the last entry's data running into the central directory: extra length 8 on the storage entry
+        b = good
+        var h = 0
+        for j in 1..<(b.count - 4) where b[j] == 0x50 && b[j + 1] == 0x4B && b[j + 2] == 0x03 && b[j + 3] == 0x04 { h = j; break }
+        XCTAssertGreaterThan(h, 0)
+        b[h + 28] = UInt8(truncatingIfNeeded: Int(b[h + 28]) + 8)
+        expect(try write(b, "laststorage.pth"), .malformedZip, mentions: ["corrupt zip entry 'a/data/0'", "central directory"])
+    }
+
+    /// Two archive prefixes (two data.pkl) and two entries of one name are refused, naming them.
+    func testAmbiguousZipsAreRefused() throws {
+        let pk = statePickle(name: "w", numel: 1, shape: [1])
+        let storage: [UInt8] = [0, 0, 0x80, 0x3F]
+        XCTAssertEqual(try Checkpoint.load(try zip([("a/data.pkl", pk), ("a/data/0", storage)], "one.pth"))["w"]?.floats(), [1])
+        expect(try zip([("a/data.pkl", pk), ("a/data/0", storage), ("other/data.pkl", [0x80, 0x02, 0x7D, 0x2E])], "two.pth"),
+               .malformedZip, mentions: ["2 state-dict pickles", "'a/data.pkl'", "'other/data.pkl'"])
+        expect(try zip([("a/data.pkl", pk), ("a/data/0", storage), ("a/data.pkl", [0x80, 0x02, 0x7D, 0x2E])], "dup.pth"),
+               .malformedZip, mentions: ["two entries named 'a/data.pkl'"])
+    }
+
+    /// byteorder: "little" (with a newline) loads, "big" is unsupported, anything else is refused.
+    func testByteOrderMustBeLittleOrBig() throws {
+        let pk = statePickle(name: "w", numel: 1, shape: [1])
+        let storage: [UInt8] = [0, 0, 0x80, 0x3F]
+        func archive(_ order: String, _ name: String) throws -> URL {
+            try zip([("a/data.pkl", pk), ("a/byteorder", Array(order.utf8)), ("a/data/0", storage)], name)
+        }
+        XCTAssertEqual(try Checkpoint.load(try archive("little\n", "little.pth"))["w"]?.floats(), [1])
+        expect(try archive("big", "big.pth"), .unsupportedFormat, mentions: ["big-endian"])
+        expect(try archive("middle", "middle.pth"), .malformedZip, mentions: ["'a/byteorder'", "'middle'", "expected 'little' or 'big'"])
+        expect(try archive("", "empty.pth"), .malformedZip, mentions: ["'a/byteorder'", "''"])
+    }
 }

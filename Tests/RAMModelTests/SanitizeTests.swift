@@ -1,5 +1,5 @@
 import Foundation
-import RAMCheckpoint
+@testable import RAMCheckpoint
 @testable import RAMModels
 import XCTest
 
@@ -83,6 +83,83 @@ final class SanitizeTests: XCTestCase {
         for (k, v) in pth.tensors {
             XCTAssertEqual(try s.tensors[k]?.floats(), try v.floats(), k)
         }
+    }
+
+    /// A .pdparams file holding torch-layout [out, in] weights (here: the .pth's tensors, marked as
+    /// Paddle) is recognised once for the whole file: nothing is transposed, square weights
+    /// included, so every value equals the .pth's.
+    func testPaddleFileInTorchLayoutIsNotTransposed() throws {
+        let pth = try open("ram_plus_vit_tiny_224.pth")
+        let expected = pth.shapes
+        let linear = Set(expected.keys.filter { k in
+            k.hasSuffix(".weight") && expected[k]?.count == 2 && !k.contains("patch_embed")
+        })
+        let square = linear.filter { expected[$0]![0] == expected[$0]![1] }
+        XCTAssertFalse(square.isEmpty)
+        XCTAssertFalse(linear.subtracting(square).isEmpty)
+        XCTAssertEqual(try RAMSanitizer.paddleLinearLayout(pth.tensors, expected: expected, linearWeights: linear), .torch)
+        let s = try RAMSanitizer.sanitize(pth.tensors, isPaddle: true, expected: expected, linearWeights: linear, tiedGroups: [])
+        XCTAssertEqual(s.paddleLayout, .torch)
+        XCTAssertEqual(s.transposed, [])
+        for k in square.sorted() {
+            XCTAssertEqual(s.tensors[k]?.strides, pth.tensors[k]?.strides, k)
+            XCTAssertEqual(try s.tensors[k]?.floats(), try pth.tensors[k]?.floats(), k)
+        }
+        // The real Paddle file is decided as Paddle layout.
+        let pd = try open("ram_plus_vit_tiny_224.pdparams")
+        XCTAssertEqual(try RAMSanitizer.sanitize(pd.tensors, isPaddle: true, expected: expected, linearWeights: linear,
+                                                 tiedGroups: []).paddleLayout, .paddle)
+    }
+
+    /// Some Linear weights [in, out] and others [out, in] in one .pdparams: an error naming one of each.
+    func testPaddleFileMixingLayoutsIsRefused() throws {
+        let pth = try open("ram_plus_vit_tiny_224.pth")
+        let pd = try open("ram_plus_vit_tiny_224.pdparams")
+        let expected = pth.shapes
+        let linear = Set(expected.keys.filter { k in
+            k.hasSuffix(".weight") && expected[k]?.count == 2 && !k.contains("patch_embed")
+        })
+        let nonSquare = linear.filter { expected[$0]![0] != expected[$0]![1] }.sorted()
+        let torchOne = try XCTUnwrap(nonSquare.last)
+        var mixed = pd.tensors
+        mixed[torchOne] = pth.tensors[torchOne]
+        XCTAssertThrowsError(try RAMSanitizer.sanitize(mixed, isPaddle: true, expected: expected, linearWeights: linear, tiedGroups: [])) { e in
+            guard let ce = e as? CheckpointError else { return XCTFail("\(e)") }
+            XCTAssertEqual(ce.kind, .shapeMismatch)
+            XCTAssertTrue(ce.file.hasSuffix("ram_plus_vit_tiny_224.pdparams"), ce.description)
+            XCTAssertTrue(ce.message.contains("mixes Linear weight layouts"), ce.message)
+            XCTAssertTrue(ce.message.contains("'\(nonSquare[0])'"), ce.message)
+            XCTAssertTrue(ce.message.contains("'\(torchOne)' \(expected[torchOne]!)"), ce.message)
+            XCTAssertTrue(ce.message.contains("\(nonSquare.count - 1) are stored [in, out]"), ce.message)
+        }
+    }
+
+    /// Only square Linear weights: the layout cannot be told, the file is taken as Paddle's.
+    func testPaddleFileWithOnlySquareWeightsIsTransposed() throws {
+        let store = [Float](repeating: 0, count: 4).withUnsafeBytes { ByteStore.copying($0, origin: "sq.pdparams") }
+        let w = TensorData(dtype: .float32, shape: [2, 2], strides: [2, 1], storageKey: "w", offset: 0,
+                           storage: ByteSlice(store: store, start: 0, count: 16))
+        let s = try RAMSanitizer.sanitize(["l.weight": w], isPaddle: true, expected: ["l.weight": [2, 2]],
+                                          linearWeights: ["l.weight"], tiedGroups: [])
+        XCTAssertEqual(s.paddleLayout, .undetermined)
+        XCTAssertEqual(s.transposed, ["l.weight"])
+        XCTAssertEqual(s.tensors["l.weight"]?.strides, [1, 2])
+    }
+
+    /// A model key the file holds as a non-tensor is reported as such, not as missing.
+    func testMismatchReportNamesNonTensorValues() throws {
+        let model = ["a.weight": [2], "a.bias": [2], "b.bias": [2]]
+        let file = ["a.weight": [2]]
+        let report = try XCTUnwrap(RAMSanitizer.mismatchReport(file: file, model: model,
+                                                               nonTensors: ["a.bias": "float 0.5", "other": "None"]))
+        XCTAssertTrue(report.contains("1 present in the file but not a tensor:\n  a.bias: present but not a tensor (found float 0.5)"), report)
+        XCTAssertTrue(report.contains("1 missing (in the model, not in the file):\n  b.bias"), report)
+        XCTAssertFalse(report.contains("  a.bias\n"), report)
+        XCTAssertFalse(report.contains("other"), report)
+        // the non-tensor value as the only problem is still a mismatch
+        let only = try XCTUnwrap(RAMSanitizer.mismatchReport(file: ["a.weight": [2]], model: ["a.weight": [2], "a.bias": [2]],
+                                                             nonTensors: ["a.bias": "None"]))
+        XCTAssertTrue(only.hasSuffix("1 present in the file but not a tensor:\n  a.bias: present but not a tensor (found None)"), only)
     }
 
     func testMismatchReportSaysWhatTheFileIs() throws {
