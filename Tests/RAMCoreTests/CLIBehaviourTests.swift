@@ -105,17 +105,9 @@ final class CLIBehaviourTests: XCTestCase, RamProcessTesting {
         let dir = try temporaryFolder(self)
         let cfg = try writeConfig(in: dir)
         guard let full = FileHandle(forWritingAtPath: "/dev/full") else { throw XCTSkip("no /dev/full on this system") }
-        let p = Process()
-        p.executableURL = try ramBinary()
-        p.arguments = ["infer", "-c", cfg.path, "--print-config"]
-        p.standardOutput = full
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 1)
-        XCTAssertEqual(e, "ram: error: cannot write to standard output (No space left on device); 0 line(s) were written before\n")
+        let (code, _, err) = try run(["infer", "-c", cfg.path, "--print-config"], standardOutput: full)
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(err, "ram: error: cannot write to standard output (No space left on device); 0 line(s) were written before\n")
     }
 
     /// `-c` naming a folder: the reason is that it is a folder (not Foundation's "error 256").

@@ -15,8 +15,9 @@ extension RamProcessTesting {
     }
 
     /// Runs `ram args...` in `cwd`, with `environment` added to this process's; returns (exit
-    /// code, stdout, stderr).
-    func run(_ args: [String], cwd: URL? = nil, environment: [String: String] = [:]) throws -> (Int32, String, String) {
+    /// code, stdout, stderr). With `standardOutput`, stdout goes there instead (and comes back "").
+    func run(_ args: [String], cwd: URL? = nil, environment: [String: String] = [:],
+             standardOutput: FileHandle? = nil) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = try ramBinary()
         p.arguments = args
@@ -25,9 +26,10 @@ extension RamProcessTesting {
             p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
         let out = Pipe(), err = Pipe()
-        p.standardOutput = out
+        p.standardOutput = standardOutput ?? out
         p.standardError = err
         try p.run()
+        if standardOutput != nil { try? out.fileHandleForWriting.close() }
         let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
