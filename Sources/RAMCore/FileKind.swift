@@ -49,3 +49,11 @@ public func regularFileData(_ url: URL) throws -> Data {
     if nonRegularFileReason(url.path) != nil { throw CocoaError(.fileReadUnknown) }
     return try Data(contentsOf: url)
 }
+
+/// Writes `text` to standard error, ignoring a failure: a closed stderr (`2>&1 | head` after the
+/// reader has gone, with SIGPIPE ignored) must not end the process, as `FileHandle`'s write,
+/// which traps on an error, would.
+public func writeToStandardError(_ text: String) {
+    _ = fputs(text, stderr)
+    _ = fflush(stderr)
+}

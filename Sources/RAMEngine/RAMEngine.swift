@@ -562,14 +562,14 @@ final class ProgressBar {
         let filled = total == 0 ? width : done * width / total
         let line = "[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "] \(done)/\(total) images"
         if tty {
-            FileHandle.standardError.write(Data(("\r" + line).utf8))
+            writeToStandardError("\r" + line)
         } else if done * 10 / max(total, 1) != lastShown {
             lastShown = done * 10 / max(total, 1)
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            writeToStandardError(line + "\n")
         }
     }
 
     func finish() {
-        if enabled && tty { FileHandle.standardError.write(Data("\n".utf8)) }
+        if enabled && tty { writeToStandardError("\n") }
     }
 }

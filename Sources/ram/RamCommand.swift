@@ -23,7 +23,9 @@ struct RamCommand: ParsableCommand {
             """,
         subcommands: [Train.self, Eval.self, Infer.self, Export.self, Predict.self, List.self])
 
-    /// Parses the command line, runs, and exits: 0 on success; 1 with `ram: error: ...` on stderr otherwise.
+    /// Parses the command line, runs, and exits: 0 on success; 64 with the usage for a mistake on
+    /// the command line itself (ArgumentParser's `Error: ...`); 1 with `ram: error: ...` on stderr
+    /// for everything else.
     static func runAndExit() {
         var command: ParsableCommand
         do {
@@ -54,7 +56,7 @@ struct RamCommand: ParsableCommand {
     }
 
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("ram: error: \(message)\n".utf8))
+        writeToStandardError("ram: error: \(message)\n")
         Foundation.exit(1)
     }
 }
@@ -72,7 +74,7 @@ enum Output {
         errno = 0
         if fputs(s, stdout) < 0 || fflush(stdout) != 0 {
             let reason = errno != 0 ? String(cString: strerror(errno)) : "write error"
-            FileHandle.standardError.write(Data("ram: error: cannot write to standard output (\(reason)); \(linesWritten) line(s) were written before\n".utf8))
+            writeToStandardError("ram: error: cannot write to standard output (\(reason)); \(linesWritten) line(s) were written before\n")
             Foundation.exit(1)
         }
     }
@@ -116,10 +118,7 @@ struct ConfigOptions: ParsableArguments {
 
     /// Bootstraps logging, loads the config and the plugins; nil after printing the config.
     func prepare() throws -> Engine? {
-        guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
-            throw ConfigError.invalidValue(path: "--log-level", message: "expected trace, debug, info, notice, warning, error or critical, got '\(logLevel)'")
-        }
-        bootstrapLogging(logLevel)
+        bootstrapLogging(logLevel)   // (`validate` has checked the level)
         if let v = Parallel.ignoredThreadCountSetting {
             Logger(label: "ram").warning("RAMKIT_NUM_THREADS='\(v)' is not a positive integer and is ignored; using \(Parallel.threads) threads")
         }
@@ -171,7 +170,7 @@ extension RamCommand {
         @OptionGroup var options: ConfigOptions
         func run() throws {
             guard let engine = try options.prepare() else { return }
-            let results = try engine.eval(report: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
+            let results = try engine.eval(report: { writeToStandardError($0 + "\n") },
                                           progress: options.showsProgress)
             for r in results { Output.line("\(r.name): \(r.value)") }
         }
@@ -196,7 +195,7 @@ extension RamCommand {
             let f = OutputFormat(rawValue: format) ?? .text
             guard let engine = try options.prepare() else { return }
             let result = try engine.infer(format: f, write: { Output.line($0) }, report: { msg in
-                FileHandle.standardError.write(Data((msg.hasSuffix("\n") ? msg : msg + "\n").utf8))
+                writeToStandardError(msg.hasSuffix("\n") ? msg : msg + "\n")
             }, progress: options.showsProgress)
             if !result.failures.isEmpty {
                 throw EngineError.someFilesFailed(failed: result.failures.count, total: result.failures.count + result.predictions.count)
@@ -229,7 +228,7 @@ extension RamCommand {
             let f = OutputFormat(rawValue: format) ?? .text
             guard let engine = try options.prepare() else { return }
             let result = try engine.predict(format: f, write: { Output.line($0) }, report: { msg in
-                FileHandle.standardError.write(Data((msg.hasSuffix("\n") ? msg : msg + "\n").utf8))
+                writeToStandardError(msg.hasSuffix("\n") ? msg : msg + "\n")
             }, progress: options.showsProgress)
             if !result.failures.isEmpty {
                 throw EngineError.someFilesFailed(failed: result.failures.count, total: result.failures.count + result.predictions.count)

@@ -110,6 +110,19 @@ final class CLIBehaviourTests: XCTestCase, RamProcessTesting {
         XCTAssertEqual(err, "ram: error: cannot write to standard output (No space left on device); 0 line(s) were written before\n")
     }
 
+    /// stdout and stderr both into a pipe whose reader has gone (`ram ... 2>&1 | head -c 10`
+    /// after head exits): exit code 1, not a signal (SIGPIPE is ignored, and the stderr writes
+    /// do not trap on EPIPE).
+    func testClosedPipeOnBothStreamsEndsWithExitCodeOne() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let pipe = Pipe()
+        try pipe.fileHandleForReading.close()
+        let (code, _, _) = try run(["infer", "-c", cfg.path, "--print-config"],
+                                   standardOutput: pipe.fileHandleForWriting, standardError: pipe.fileHandleForWriting)
+        XCTAssertEqual(code, 1)
+    }
+
     /// `-c` naming a folder: the reason is that it is a folder (not Foundation's "error 256").
     func testConfigThatIsAFolderSaysSo() throws {
         let dir = try temporaryFolder(self)

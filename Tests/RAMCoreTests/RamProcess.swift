@@ -15,9 +15,10 @@ extension RamProcessTesting {
     }
 
     /// Runs `ram args...` in `cwd`, with `environment` added to this process's; returns (exit
-    /// code, stdout, stderr). With `standardOutput`, stdout goes there instead (and comes back "").
+    /// code, stdout, stderr). With `standardOutput` / `standardError`, that stream goes there
+    /// instead (and comes back ""). A process ended by a signal gives 128 + the signal's number.
     func run(_ args: [String], cwd: URL? = nil, environment: [String: String] = [:],
-             standardOutput: FileHandle? = nil) throws -> (Int32, String, String) {
+             standardOutput: FileHandle? = nil, standardError: FileHandle? = nil) throws -> (Int32, String, String) {
         let p = Process()
         p.executableURL = try ramBinary()
         p.arguments = args
@@ -27,11 +28,13 @@ extension RamProcessTesting {
         }
         let out = Pipe(), err = Pipe()
         p.standardOutput = standardOutput ?? out
-        p.standardError = err
+        p.standardError = standardError ?? err
         try p.run()
         if standardOutput != nil { try? out.fileHandleForWriting.close() }
+        if standardError != nil { try? err.fileHandleForWriting.close() }
         let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let code = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+        return (code, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 }
