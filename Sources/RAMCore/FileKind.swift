@@ -57,3 +57,23 @@ public func writeToStandardError(_ text: String) {
     _ = fputs(text, stderr)
     _ = fflush(stderr)
 }
+
+/// The URL to use for `path`, an existing file or folder given with `..`s: its text-normalised
+/// form (`lexicallyNormalizedPath`, symbolic links kept as written) when that names the same
+/// file (same device and inode); otherwise — a `..` after a symbolic link leads into the link's
+/// target's parent, as the shell resolves it — the path with its links resolved.
+public func existingPathURL(_ path: String) -> URL {
+    let lexical = lexicallyNormalizedPath(path)
+    var a = stat(), b = stat()
+    if stat(lexical, &a) == 0, stat(path, &b) == 0, a.st_dev == b.st_dev, a.st_ino == b.st_ino {
+        return URL(fileURLWithPath: lexical)
+    }
+    return URL(fileURLWithPath: path).resolvingSymlinksInPath()
+}
+
+/// Whether `path` names an existing file or folder, asking the system as it is written (each
+/// `..` taken physically, after a symbolic link too; FileManager tidies the text first).
+public func pathExists(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0
+}

@@ -102,16 +102,17 @@ public enum PathResolver {
             if fm.fileExists(atPath: expanded) { return URL(fileURLWithPath: expanded) }
             looked.append(expanded)
         } else {
-            // (normalised as text: a symbolic link in the path stays as the user wrote it)
-            let cwd = URL(fileURLWithPath: lexicallyNormalizedPath(fm.currentDirectoryPath + "/" + expanded))
-            if fm.fileExists(atPath: cwd.path) { return cwd }
-            looked.append(cwd.path)
+            // The system resolves each `..` (after a symbolic link too, as the shell does); the
+            // path returned is the text-normalised one when it names the same file.
+            let cwd = fm.currentDirectoryPath + "/" + expanded
+            if pathExists(cwd) { return existingPathURL(cwd) }
+            looked.append(lexicallyNormalizedPath(cwd))
             if let base = baseDirectory {
-                let b = URL(fileURLWithPath: lexicallyNormalizedPath(base.path + "/" + expanded))
-                if b.path != cwd.path {
-                    if fm.fileExists(atPath: b.path) { return b }
-                    looked.append(b.path)
-                }
+                // (tried even when its text is the same as the first: through a symbolic link
+                // the two can lead to different places)
+                let b = base.path + "/" + expanded
+                if pathExists(b) { return existingPathURL(b) }
+                if !looked.contains(lexicallyNormalizedPath(b)) { looked.append(lexicallyNormalizedPath(b)) }
             }
         }
         if allowResourceFallback {

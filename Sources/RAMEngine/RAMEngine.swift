@@ -390,12 +390,14 @@ public final class Engine {
         }
         let model = try model ?? buildModel()
         let given = (g.save_inference_dir as NSString).expandingTildeInPath
-        let dir = URL(fileURLWithPath: lexicallyNormalizedPath(given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given))
+        let joined = given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given
         do {
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: joined, withIntermediateDirectories: true)
         } catch {
-            throw EngineError.cannotWrite(path: dir.path, reason: "cannot create the folder (Global.save_inference_dir): \(createFailureReason(dir, error))")
+            let shown = URL(fileURLWithPath: lexicallyNormalizedPath(joined))
+            throw EngineError.cannotWrite(path: shown.path, reason: "cannot create the folder (Global.save_inference_dir): \(createFailureReason(shown, error))")
         }
+        let dir = existingPathURL(joined)
         Engine.removeStaleTemporaryFiles(in: dir, for: ["inference.safetensors", "inference.yaml"])
         var tensors: [String: (shape: [Int], floats: [Float])] = [:]
         for (name, t) in model.stateDict() { tensors[name] = (t.shape, t.scalars) }

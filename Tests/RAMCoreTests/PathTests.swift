@@ -24,6 +24,23 @@ final class PathTests: XCTestCase {
         XCTAssertEqual(viaDots.path, dir.appendingPathComponent("link/images").path)
     }
 
+    /// A `..` after a symbolic link leads where the shell takes it (into the parent of the link's
+    /// target), not where the text would: a config opened through a linked folder finds the files
+    /// its `../..` paths name.
+    func testDotDotAfterASymbolicLinkIsTakenPhysically() throws {
+        let dir = try temporaryFolder(self)
+        let deep = dir.appendingPathComponent("a/b")
+        try FileManager.default.createDirectory(at: deep, withIntermediateDirectories: true)
+        try "x".write(to: dir.appendingPathComponent("a/target.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("elsewhere"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("elsewhere/link"), withDestinationURL: deep)
+        // elsewhere/link/../target.txt is a/target.txt for the system; as text it would be elsewhere/target.txt
+        let found = try PathResolver.resolve("../target.txt", baseDirectory: dir.appendingPathComponent("elsewhere/link"),
+                                             allowResourceFallback: false)
+        XCTAssertEqual(found.resolvingSymlinksInPath().path, dir.appendingPathComponent("a/target.txt").resolvingSymlinksInPath().path)
+        XCTAssertEqual(try String(contentsOf: found, encoding: .utf8), "x")
+    }
+
     /// A FIFO or a device is named as such (reading one would block or never end).
     func testNonRegularFilesAreNamed() throws {
         let dir = try temporaryFolder(self)
