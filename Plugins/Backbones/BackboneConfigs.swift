@@ -10,6 +10,15 @@ public struct BackboneConfigError: Error, CustomStringConvertible, Equatable {
 
 // MARK: - Size limits
 
+/// `v` as an Int when it is one, or a Double holding a whole number that converts exactly
+/// (|v| ≤ 2^53; `Int(d)` traps outside Int's range); nil otherwise. For the number values of
+/// JSON / YAML model configs.
+public func exactWholeNumber(_ v: Any) -> Int? {
+    if let i = v as? Int { return i }
+    if let d = v as? Double, d.rounded() == d, abs(d) <= 9_007_199_254_740_992 { return Int(d) }
+    return nil
+}
+
 /// Upper bounds on architecture hyper-parameters, checked before anything is allocated so that
 /// a typo such as `embed_dim: 1048576` is an error naming the key instead of an out-of-memory
 /// crash. The largest RAM models (Swin-L, ViT-L, BERT-base heads) are far below every bound.
@@ -54,14 +63,14 @@ public enum ArchitectureLimits {
 
     /// Why a `mlp_ratio` is unusable (not finite, not positive, above `maxMLPRatio`), or nil.
     public static func mlpRatioProblem(_ ratio: Double) -> String? {
-        guard ratio.isFinite, ratio > 0 else { return "mlp_ratio must be a positive number, got \(ratio)" }
+        guard ratio.isFinite, ratio > 0 else { return "mlp_ratio must be a positive finite number, got \(ratio)" }
         if ratio > maxMLPRatio { return "mlp_ratio is \(ratio); at most \(maxMLPRatio) is accepted" }
         return nil
     }
 
     /// Why a LayerNorm epsilon is unusable (zero, negative, NaN or infinite), or nil.
     public static func layerNormEpsProblem(_ eps: Double) -> String? {
-        guard eps.isFinite, eps > 0 else { return "layer_norm_eps must be a positive number, got \(eps)" }
+        guard eps.isFinite, eps > 0 else { return "layer_norm_eps must be a positive finite number, got \(eps)" }
         return nil
     }
 }

@@ -27,15 +27,9 @@ public enum DatasetsPlugin: RAMPlugin {
 /// File extensions read as images (lower-case).
 public let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff"]
 
-/// Reads a file's bytes.
+/// Reads a file's bytes (RAMCore's `readInputFileBytes`).
 /// - Throws: `ConfigError.unreadable` naming the file.
-public func readFileBytes(_ path: String) throws -> [UInt8] {
-    do {
-        return [UInt8](try regularFileData(URL(fileURLWithPath: path)))
-    } catch {
-        throw ConfigError.unreadable(file: path, reason: readFailureReason(path, error))
-    }
-}
+public func readFileBytes(_ path: String) throws -> [UInt8] { try readInputFileBytes(path) }
 
 /// `MultiLabelDataset` options (PaddleClas keys).
 public struct MultiLabelDatasetOptions: Codable, ConfigDefaults {

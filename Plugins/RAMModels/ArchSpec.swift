@@ -32,31 +32,26 @@ public enum VisionSpec: Equatable {
     }
 
     /// Applies a reference-format JSON map (`vision_config`) over the preset for `vit`.
-    /// - Throws: `RAMModelError.badConfig` naming `source.key` for wrong types, values out of
-    ///   range (each size positive and within `ArchitectureLimits`; `mlp_ratio` and
-    ///   `layer_norm_eps` positive and finite) or inconsistent values.
+    /// - Throws: `RAMModelError.badConfig`: under `source.key` for a value of the wrong type;
+    ///   under `source`, with the key named in the message, for values out of range (each size
+    ///   positive and within `ArchitectureLimits`; `mlp_ratio` and `layer_norm_eps` positive and
+    ///   finite) or inconsistent values.
     public static func from(vit: String, imageSize: Int, overrides: [String: Any], source: String) throws -> VisionSpec {
         guard var spec = preset(vit: vit, imageSize: imageSize) else {
             throw RAMModelError.badConfig(key: "Arch.vit", message: "unknown backbone '\(vit)'; expected one of swin_b, swin_l, base, large")
         }
         typealias L = ArchitectureLimits
         func bad(_ k: String, _ m: String) -> RAMModelError { RAMModelError.badConfig(key: "\(source).\(k)", message: m) }
-        func wholeNumber(_ v: Any) -> Int? {
-            if let i = v as? Int { return i }
-            // Int(d) traps outside Int's range: only convert exactly representable whole numbers.
-            if let d = v as? Double, d.rounded() == d, abs(d) <= 9_007_199_254_740_992 { return Int(d) }
-            return nil
-        }
         func int(_ k: String) throws -> Int? {
             guard let v = overrides[k] else { return nil }
-            if let i = wholeNumber(v) { return i }
+            if let i = exactWholeNumber(v) { return i }
             throw bad(k, "expected an integer, found \(v)")
         }
         func ints(_ k: String) throws -> [Int]? {
             guard let v = overrides[k] else { return nil }
             if let a = v as? [Int] { return a }
             if let a = v as? [Any] { return try a.map { e in
-                if let i = wholeNumber(e) { return i }
+                if let i = exactWholeNumber(e) { return i }
                 throw bad(k, "expected a list of integers, found \(v)")
             } }
             throw bad(k, "expected a list of integers, found \(v)")

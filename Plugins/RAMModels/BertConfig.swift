@@ -52,9 +52,7 @@ public struct BertConfig: Equatable {
     public init(map: [String: Any], source: String) throws {
         func int(_ k: String) throws -> Int? {
             guard let v = map[k] else { return nil }
-            if let i = v as? Int { return i }
-            // Int(d) traps outside Int's range: only exactly representable whole numbers.
-            if let d = v as? Double, d.rounded() == d, abs(d) <= 9_007_199_254_740_992 { return Int(d) }
+            if let i = exactWholeNumber(v) { return i }
             if let s = v as? String, let i = Int(s) { return i }
             throw RAMModelError.badConfig(key: "\(source).\(k)", message: "expected an integer, found \(v)")
         }
@@ -116,7 +114,7 @@ public struct BertConfig: Equatable {
                                           message: "only \"gelu\" (exact) is supported, found \"\(hidden_act)\"")
         }
         if !(layer_norm_eps > 0) || !layer_norm_eps.isFinite {
-            throw RAMModelError.badConfig(key: "\(source).layer_norm_eps", message: "must be positive, found \(layer_norm_eps)")
+            throw RAMModelError.badConfig(key: "\(source).layer_norm_eps", message: "must be a positive finite number, found \(layer_norm_eps)")
         }
     }
 

@@ -41,12 +41,14 @@ enum RAMLoader {
         }
         // ViT: a checkpoint trained at another image size has another patch grid; the reference's
         // load_checkpoint resizes visual_encoder.pos_embed bicubically (interpolate_pos_embed).
-        // A table of another width (another model's file) is left for the mismatch report below.
         let posKey = "visual_encoder.pos_embed"
         if let vit = visualEncoder as? VisionTransformer, let td = s.tensors[posKey], let want = expected[posKey],
-           td.shape.count == 3, td.shape != want, td.shape[0] == 1, td.shape[2] == want[2] {
+           td.shape.count == 3, td.shape != want {
             let stored = Tensor(shape: td.shape, scalars: try td.floats())
-            resized[posKey] = try vit.adaptedPosEmbed(stored, key: "\(url.lastPathComponent): \(posKey)").scalars
+            // (a table that is not a [1, 1 + g², C] grid of this width goes to the report as it is)
+            if vit.canAdaptPosEmbed(stored) {
+                resized[posKey] = try vit.adaptedPosEmbed(stored, key: "\(url.lastPathComponent): \(posKey)").scalars
+            }
         }
         let storedShapes = s.tensors.mapValues(\.shape)
         var fileShapes = storedShapes

@@ -77,3 +77,18 @@ public func pathExists(_ path: String) -> Bool {
     var st = stat()
     return stat(path, &st) == 0
 }
+
+/// The bytes of an input file (an image, a sample), refusing what cannot be read to its end.
+/// - Throws: `ConfigError.unreadable` naming the file: a FIFO or device; a name that is not
+///   UTF-8 (a folder walk hands it over with U+FFFD in place of its bytes, and that name does not
+///   exist); or the read's own failure.
+public func readInputFileBytes(_ path: String) throws -> [UInt8] {
+    if path.contains("\u{FFFD}") && !pathExists(path) {
+        throw ConfigError.unreadable(file: path, reason: "the file name is not valid UTF-8 (shown with \u{FFFD}), which RAMKit cannot open; rename the file")
+    }
+    do {
+        return [UInt8](try regularFileData(URL(fileURLWithPath: path)))
+    } catch {
+        throw ConfigError.unreadable(file: path, reason: readFailureReason(path, error))
+    }
+}

@@ -61,7 +61,6 @@ public enum RAMResources {
     /// Reads a text file's lines exactly (`\n` or `\r\n`), dropping only a final empty line.
     /// - Throws: `ConfigError.unreadable` naming the file.
     public static func readLines(of url: URL) throws -> [String] {
-        if let reason = nonRegularFileReason(url.path) { throw ConfigError.unreadable(file: url.path, reason: reason) }
         let data: Data
         do { data = try regularFileData(url) } catch {
             throw ConfigError.unreadable(file: url.path, reason: readFailureReason(url.path, error))

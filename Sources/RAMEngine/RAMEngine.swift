@@ -197,9 +197,9 @@ public final class Engine {
     ///   - report: receives per-file error messages and progress (stderr in the CLI).
     /// - Returns: the predictions and the failed files.
     /// - Throws: config errors before anything runs; `EngineError.badData` when the transforms
-    ///   produce images the model cannot take: not float32 CHW, or not `3 × S × S` before any image
-    ///   has come out at that size (an image of the wrong size after one has fitted is skipped and
-    ///   reported, as unreadable files are).
+    ///   produce images the model cannot take: not float32 CHW, or no image at `3 × S × S` (after
+    ///   all of them, or after `misfitLimit` of another size). An image of another size is
+    ///   otherwise skipped and reported, as unreadable files are.
     @discardableResult
     public func infer(format: OutputFormat = .text, model: (any TaggingModel)? = nil,
                       write: (String) -> Void, report: @escaping (String) -> Void = { _ in },
@@ -228,7 +228,8 @@ public final class Engine {
 
         var predictions: [Prediction] = []
         var failures: [(file: String, error: String)] = []
-        var fitted = 0   // images that came out of the transforms at the model's size
+        var fitted = 0, misfits = 0   // images that came out of the transforms at / not at the model's size
+        var firstMisfit: Error? = nil
         if format == .csv { write("file,class_ids,scores,tags_en,tags_cn") }
         let bar = ProgressBar(total: files.count, enabled: progress && files.count > 3, report: report)
         var start = 0
@@ -251,10 +252,12 @@ public final class Engine {
                 // Not float32 CHW: the transform list is incomplete, a config error (stops the run).
                 try checkImageKind(s, where: "Infer.transforms")
                 do { try checkImageSize(s, size: size, where: "Infer.transforms") } catch {
-                    // The wrong size stops the run until one image has fitted (then the transforms
-                    // never make the model's size); after that, this image is the odd one out
-                    // (e.g. resize_short without a crop, on a non-square photo) and is skipped.
-                    if fitted == 0 { throw error }
+                    // An image of another size is skipped (e.g. resize_short without a crop, on a
+                    // photo that is not square). When none has fitted after `misfitLimit` of them,
+                    // the transforms never make the model's size: a config error, which stops the run.
+                    firstMisfit = firstMisfit ?? error
+                    misfits += 1
+                    if fitted == 0 && misfits >= Engine.misfitLimit { throw error }
                     skip(f, error); continue
                 }
                 fitted += 1
@@ -271,21 +274,16 @@ public final class Engine {
             predictions += preds
         }
         bar.finish()
+        // Every image came out at another size: the transforms cannot feed this model.
+        if fitted == 0, let e = firstMisfit { throw e }
         return (predictions, failures)
     }
 
-    func readBytes(_ path: String) throws -> [UInt8] {
-        // (a FIFO among the images would block the read forever)
-        if let reason = nonRegularFileReason(path) { throw ConfigError.unreadable(file: path, reason: reason) }
-        // A folder entry whose name is not UTF-8 reaches us with U+FFFD in place of its bytes,
-        // and that name does not exist.
-        if path.contains("\u{FFFD}") && !FileManager.default.fileExists(atPath: path) {
-            throw ConfigError.unreadable(file: path, reason: "the file name is not valid UTF-8 (shown with \u{FFFD}), which RAMKit cannot open; rename the file")
-        }
-        do { return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw ConfigError.unreadable(file: path, reason: readFailureReason(path, error))
-        }
-    }
+    /// Images of the wrong size (after the transforms) that `infer` skips before, with none of
+    /// the right size yet, it stops with the config error.
+    public static let misfitLimit = 16
+
+    func readBytes(_ path: String) throws -> [UInt8] { try readInputFileBytes(path) }
 
     // MARK: output
 
@@ -380,7 +378,7 @@ public final class Engine {
     /// relative paths to existing files made absolute).
     /// Both files are written atomically.
     /// - Returns: the two files.
-    /// - Throws: config / checkpoint errors; `EngineError.cannotWrite` naming a file or folder that cannot be written (a folder on the way that is a file is named); `ConfigError.invalidValue` for an empty `Global.save_inference_dir`. Temporary files that an interrupted export left (its process gone) are removed first.
+    /// - Throws: config / checkpoint errors; `EngineError.cannotWrite` naming a file or folder that cannot be written (a folder on the way that is a file is named); `ConfigError.invalidValue` for an empty `Global.save_inference_dir`. The weights' temporary file that an interrupted export left (its process gone) is removed first (the config's writer, Foundation's, names its temporary files otherwise).
     @discardableResult
     public func export(model: (any TaggingModel)? = nil) throws -> (weights: URL, config: URL) {
         let g = try config.global()
@@ -398,7 +396,7 @@ public final class Engine {
             throw EngineError.cannotWrite(path: shown.path, reason: "cannot create the folder (Global.save_inference_dir): \(createFailureReason(shown, error))")
         }
         let dir = existingPathURL(joined)
-        Engine.removeStaleTemporaryFiles(in: dir, for: ["inference.safetensors", "inference.yaml"])
+        Engine.removeStaleTemporaryFiles(in: dir, for: ["inference.safetensors"])
         var tensors: [String: (shape: [Int], floats: [Float])] = [:]
         for (name, t) in model.stateDict() { tensors[name] = (t.shape, t.scalars) }
         let weights = dir.appendingPathComponent("inference.safetensors")
@@ -505,9 +503,9 @@ public final class Engine {
 }
 
 extension Engine {
-    /// Removes `.<name>.tmp-<pid>-<n>` files (the atomic writers' temporary files) that a run
-    /// killed mid-write left in `dir`, when the process `<pid>` is gone. A live writer's file is
-    /// left alone.
+    /// Removes `.<name>.tmp-<pid>-<n>` files (the temporary files of RAMCheckpoint's atomic
+    /// safetensors writer) that a run killed mid-write left in `dir`, when the process `<pid>` is
+    /// gone. A live writer's file is left alone.
     static func removeStaleTemporaryFiles(in dir: URL, for names: [String]) {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
         for entry in entries {

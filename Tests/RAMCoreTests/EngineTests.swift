@@ -196,7 +196,7 @@ final class InferEngineTests: XCTestCase {
         XCTAssertTrue(e.contains("produced a 3×3×3 image; the model needs 3×2×2"), e)
     }
 
-    func testAnImageOfTheWrongSizeIsSkippedOnceOneHasFitted() throws {
+    func testAnImageOfTheWrongSizeIsSkipped() throws {
         let imgs = dir.appendingPathComponent("rk_test_sizes")
         try FileManager.default.createDirectory(at: imgs, withIntermediateDirectories: true)
         try "1 2 3".write(to: imgs.appendingPathComponent("a.png"), atomically: true, encoding: .utf8)
@@ -210,10 +210,35 @@ final class InferEngineTests: XCTestCase {
         XCTAssertEqual(reports.count, 1)
         XCTAssertTrue(reports.first?.contains("b.png: Infer.transforms produced a 3×3×3 image; the model needs 3×2×2") ?? false, "\(reports)")
 
-        // the odd one first: no image has fitted yet, so the run stops (a config error, named)
+        // the odd one first: the same (the order of the files does not matter)
         try "1 1 1 3".write(to: imgs.appendingPathComponent("a.png"), atomically: true, encoding: .utf8)
-        let e = errorText { try engine.infer(write: { _ in }) }
+        try "1 2 3".write(to: imgs.appendingPathComponent("b.png"), atomically: true, encoding: .utf8)
+        let second = try engine.infer(write: { _ in })
+        XCTAssertEqual(second.failures.map { ($0.file as NSString).lastPathComponent }, ["a.png"])
+        XCTAssertEqual(second.predictions.count, 2)
+
+        // none fits: a config error naming the first, after every image was tried and reported
+        try "1 1 1 3".write(to: imgs.appendingPathComponent("b.png"), atomically: true, encoding: .utf8)
+        try "1 1 1 3".write(to: imgs.appendingPathComponent("c.png"), atomically: true, encoding: .utf8)
+        reports = []
+        let e = errorText { try engine.infer(write: { _ in }, report: { reports.append($0) }) }
         XCTAssertTrue(e.contains("a.png: Infer.transforms produced a 3×3×3 image; the model needs 3×2×2"), e)
+        XCTAssertEqual(reports.count, 3)
+    }
+
+    /// With none of the right size, the run stops after `Engine.misfitLimit` images instead of
+    /// reporting every image of a large folder.
+    func testManyImagesOfTheWrongSizeStopTheRunEarly() throws {
+        let imgs = dir.appendingPathComponent("rk_test_misfits")
+        try FileManager.default.createDirectory(at: imgs, withIntermediateDirectories: true)
+        for i in 0..<(Engine.misfitLimit + 5) {
+            try "1 1 1 3".write(to: imgs.appendingPathComponent(String(format: "%03d.png", i)), atomically: true, encoding: .utf8)
+        }
+        let engine = try Engine(config: config(["Infer.infer_imgs=rk_test_misfits", "Infer.batch_size=1"]), registries: testRegistries())
+        var reports: [String] = []
+        let e = errorText { try engine.infer(write: { _ in }, report: { reports.append($0) }) }
+        XCTAssertTrue(e.contains("015.png: Infer.transforms produced a 3×3×3 image"), e)
+        XCTAssertEqual(reports.count, Engine.misfitLimit - 1)   // the 16th is the error itself
     }
 
     /// A FIFO among the images would block the read forever: it is skipped, named as a FIFO.

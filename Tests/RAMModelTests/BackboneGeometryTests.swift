@@ -245,11 +245,11 @@ final class VisionConfigLimitsTests: XCTestCase {
 
     func testLayerNormEpsMustBePositiveAndFinite() {
         for eps in [-1.0, 0, .nan, .infinity] {
-            XCTAssertEqual(swin([("layer_norm_eps", .double(eps))]), "sw.json: layer_norm_eps must be a positive number, got \(eps)")
-            XCTAssertEqual(vit([("layer_norm_eps", .double(eps))]), "vit.json: layer_norm_eps must be a positive number, got \(eps)")
+            XCTAssertEqual(swin([("layer_norm_eps", .double(eps))]), "sw.json: layer_norm_eps must be a positive finite number, got \(eps)")
+            XCTAssertEqual(vit([("layer_norm_eps", .double(eps))]), "vit.json: layer_norm_eps must be a positive finite number, got \(eps)")
         }
         // Below Float's range it would become 0.
-        XCTAssertEqual(vit([("layer_norm_eps", .double(1e-60))]), "vit.json: layer_norm_eps must be a positive number, got 0.0")
+        XCTAssertEqual(vit([("layer_norm_eps", .double(1e-60))]), "vit.json: layer_norm_eps must be a positive finite number, got 0.0")
         XCTAssertEqual(swin([("layer_norm_eps", .double(1e-5))]), "no error")
     }
 
@@ -269,7 +269,7 @@ final class VisionConfigLimitsTests: XCTestCase {
         XCTAssertEqual(swin([("depths", .list([.int(2), .int(2), .int(1000), .int(2)]))]), "sw.json: depths[2] is 1000; at most 256 is accepted")
         XCTAssertEqual(swin([("num_heads", .list([.int(4), .int(8), .int(4096), .int(32)]))]), "sw.json: num_heads[2] is 4096; at most 1024 is accepted")
         XCTAssertEqual(swin([("mlp_ratio", .double(1e12))]), "sw.json: mlp_ratio is 1000000000000.0; at most 64.0 is accepted")
-        XCTAssertEqual(swin([("mlp_ratio", .double(.nan))]), "sw.json: mlp_ratio must be a positive number, got nan")
+        XCTAssertEqual(swin([("mlp_ratio", .double(.nan))]), "sw.json: mlp_ratio must be a positive finite number, got nan")
         XCTAssertEqual(swin([("window_size", .int(100_000))]), "sw.json: window_size is 100000; at most 8192 is accepted")
         XCTAssertEqual(swin([("drop_path_rate", .double(5))]), "sw.json: drop_path_rate must be in [0, 1), got 5.0")
         // Stage widths double: 16384·2^3 is beyond the width bound.
@@ -282,7 +282,7 @@ final class VisionConfigLimitsTests: XCTestCase {
     func testViTSizesAreBounded() {
         XCTAssertEqual(vit([("embed_dim", .int(1_048_576)), ("num_heads", .int(1))]), "vit.json: embed_dim is 1048576; at most 65536 is accepted")
         XCTAssertEqual(vit([("mlp_ratio", .double(1e12))]), "vit.json: mlp_ratio is 1000000000000.0; at most 64.0 is accepted")
-        XCTAssertEqual(vit([("mlp_ratio", .double(-1))]), "vit.json: mlp_ratio must be a positive number, got -1.0")
+        XCTAssertEqual(vit([("mlp_ratio", .double(-1))]), "vit.json: mlp_ratio must be a positive finite number, got -1.0")
         XCTAssertEqual(vit([("depth", .int(1_000_000_000))]), "vit.json: depth is 1000000000; at most 256 is accepted")
         XCTAssertEqual(vit([("num_heads", .int(0))]), "vit.json: num_heads must be positive, got 0")
         XCTAssertEqual(vit([("patch_size", .int(1))]), "vit.json: image size 224 / patch_size 1 gives 50176 patch tokens; at most 16384 are accepted")
