@@ -37,7 +37,12 @@ enum RAMLoader {
             let window = (Int(Double(to).squareRoot().rounded()) + 1) / 2
             _ = from
             // The reference's interpolate_relative_pos_embed (RAMCheckpoint implements it).
-            resized[k] = try PositionInterpolation.relativePositionBiasTable(try t.floats(), heads: heads, toWindow: window)
+            do {
+                resized[k] = try PositionInterpolation.relativePositionBiasTable(try t.floats(), heads: heads, toWindow: window)
+            } catch let e as CheckpointError {
+                // (the interpolation knows neither the file nor the key)
+                throw RAMModelError.badFile(path: url.path, message: "\(k) \(t.shape): \(e.message)")
+            }
         }
         // ViT: a checkpoint trained at another image size has another patch grid; the reference's
         // load_checkpoint resizes visual_encoder.pos_embed bicubically (interpolate_pos_embed).

@@ -92,3 +92,12 @@ public func readInputFileBytes(_ path: String) throws -> [UInt8] {
         throw ConfigError.unreadable(file: path, reason: readFailureReason(path, error))
     }
 }
+
+/// Why `path` is a symbolic link that leads nowhere (a loop, or a target that does not exist),
+/// or nil (no link there, or one that works).
+public func brokenLinkReason(_ path: String) -> String? {
+    var l = stat(), st = stat()
+    guard lstat(path, &l) == 0, l.st_mode & S_IFMT == S_IFLNK else { return nil }
+    if stat(path, &st) == 0 { return nil }
+    return errno == ELOOP ? "it is a loop of symbolic links" : "it is a symbolic link to a file that does not exist"
+}

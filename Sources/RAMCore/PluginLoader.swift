@@ -46,6 +46,8 @@ public enum PluginLoader {
                                            allowResourceFallback: false)
         let full = url.standardizedFileURL.path
         if registries.loadedPlugins.contains(full) { return }
+        // (dlopen of a FIFO blocks forever)
+        if let reason = nonRegularFileReason(full) { throw ConfigError.plugin(path: full, message: "cannot load the shared library: \(reason)") }
         guard let handle = dlopen(full, RTLD_NOW | RTLD_LOCAL) else {
             let msg = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
             throw ConfigError.plugin(path: full, message: "cannot load the shared library: \(msg)")

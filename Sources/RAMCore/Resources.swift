@@ -124,6 +124,12 @@ public enum PathResolver {
             }
             looked.append("the package's shipped resources (no file named '\(fileName)')")
         }
+        // A link that leads nowhere (a loop, a missing target) is not "not found": say so.
+        let candidates = expanded.hasPrefix("/") ? [expanded]
+            : [fm.currentDirectoryPath + "/" + expanded] + (baseDirectory.map { [$0.path + "/" + expanded] } ?? [])
+        for c in candidates {
+            if let reason = brokenLinkReason(c) { throw ConfigError.unreadable(file: lexicallyNormalizedPath(c), reason: reason) }
+        }
         throw ConfigError.fileNotFound(what: what, given: path, lookedAt: looked)
     }
 }

@@ -33,7 +33,10 @@ public struct RunConfig {
     public static func load(path: String, overrides: [String] = []) throws -> RunConfig {
         let url = try PathResolver.resolve(path, what: "config file", baseDirectory: nil, allowResourceFallback: false)
         var root = try ConfigNode.load(file: url)
-        if root.isNull { root = .map([]) }
+        if root.isNull || root.mapPairs?.isEmpty == true {
+            // An empty file (or comments only) is almost surely not the config meant.
+            throw ConfigError.invalidValue(path: url.path, message: "the config file is empty (no sections; expected Global, Arch, Infer, ...)")
+        }
         for o in overrides { try ConfigOverride.apply(o, to: &root) }
         return try RunConfig(root: root, file: url)
     }

@@ -197,9 +197,9 @@ public final class Engine {
     ///   - report: receives per-file error messages and progress (stderr in the CLI).
     /// - Returns: the predictions and the failed files.
     /// - Throws: config errors before anything runs; `EngineError.badData` when the transforms
-    ///   produce images the model cannot take: not float32 CHW, or no image at `3 × S × S` (after
-    ///   all of them, or after `misfitLimit` of another size). An image of another size is
-    ///   otherwise skipped and reported, as unreadable files are.
+    ///   produce images the model cannot take: not float32 CHW, or no image at all at
+    ///   `3 × S × S` (thrown at the end). An image of another size is otherwise skipped and
+    ///   reported, as unreadable files are.
     @discardableResult
     public func infer(format: OutputFormat = .text, model: (any TaggingModel)? = nil,
                       write: (String) -> Void, report: @escaping (String) -> Void = { _ in },
@@ -228,8 +228,9 @@ public final class Engine {
 
         var predictions: [Prediction] = []
         var failures: [(file: String, error: String)] = []
-        var fitted = 0, misfits = 0   // images that came out of the transforms at / not at the model's size
+        var fitted = 0   // images that came out of the transforms at the model's size
         var firstMisfit: Error? = nil
+        var warnedNaN = false
         if format == .csv { write("file,class_ids,scores,tags_en,tags_cn") }
         let bar = ProgressBar(total: files.count, enabled: progress && files.count > 3, report: report)
         var start = 0
@@ -253,11 +254,8 @@ public final class Engine {
                 try checkImageKind(s, where: "Infer.transforms")
                 do { try checkImageSize(s, size: size, where: "Infer.transforms") } catch {
                     // An image of another size is skipped (e.g. resize_short without a crop, on a
-                    // photo that is not square). When none has fitted after `misfitLimit` of them,
-                    // the transforms never make the model's size: a config error, which stops the run.
+                    // photo that is not square); if none fits, the run ends with the config error.
                     firstMisfit = firstMisfit ?? error
-                    misfits += 1
-                    if fitted == 0 && misfits >= Engine.misfitLimit { throw error }
                     skip(f, error); continue
                 }
                 fitted += 1
@@ -267,6 +265,11 @@ public final class Engine {
             if samples.isEmpty { continue }
             let batch = try stackImages(samples, size: size, where: "Infer.transforms")
             let output = withNoGrad { model.forward(batch) }   // inference: no tape, no saved activations
+            // NaN logits pass no threshold: every image would silently get no tags.
+            if !warnedNaN && output.logits.scalars.contains(where: { $0.isNaN }) {
+                warnedNaN = true
+                logger.warning("the model gives NaN logits (a checkpoint with NaN or infinite weights?): no tag can pass a threshold")
+            }
             let preds = try post.process(output, files: samples.map { $0.path })
             for p in preds {
                 write(Engine.format(p, as: format))
@@ -278,10 +281,6 @@ public final class Engine {
         if fitted == 0, let e = firstMisfit { throw e }
         return (predictions, failures)
     }
-
-    /// Images of the wrong size (after the transforms) that `infer` skips before, with none of
-    /// the right size yet, it stops with the config error.
-    public static let misfitLimit = 16
 
     func readBytes(_ path: String) throws -> [UInt8] { try readInputFileBytes(path) }
 

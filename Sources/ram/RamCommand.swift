@@ -105,8 +105,12 @@ struct ConfigOptions: ParsableArguments {
         guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
             throw ValidationError("--log-level: expected trace, debug, info, notice, warning, error or critical, got '\(logLevel)'")
         }
-        for o in overrides where !o.contains("=") {
-            throw ValidationError("-o '\(o)': expected Section.key=value")
+        for o in overrides {
+            guard let eq = o.firstIndex(of: "=") else { throw ValidationError("-o '\(o)': expected Section.key=value") }
+            let key = o[..<eq].trimmingCharacters(in: .whitespaces)
+            if key.isEmpty || key.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+                throw ValidationError("-o '\(o)': the key '\(key)' is not a dotted path such as Global.epochs")
+            }
         }
     }
 
@@ -249,22 +253,29 @@ extension RamCommand {
         @Option(name: [.customShort("c"), .customLong("config")], help: "Also load the config's Global.plugins.")
         var config: String?
 
+        /// An unknown kind is a command-line mistake (exit code 64, with this command's usage).
+        func validate() throws { _ = try wantedKind() }
+
+        /// The registry kind `kind` names (plural, `_` and a few aliases accepted), or nil for all.
+        func wantedKind() throws -> String? {
+            guard let kind else { return nil }
+            let k = kind.lowercased().replacingOccurrences(of: "_", with: " ")
+            let aliases = ["lrscheduler": "lr scheduler", "lr": "lr scheduler", "postprocess": "postprocess",
+                           "post process": "postprocess", "architecture": "arch"]
+            let wanted = aliases[k] ?? (k.hasSuffix("s") && Registries.kindNames.contains(String(k.dropLast())) ? String(k.dropLast()) : k)
+            guard Registries.kindNames.contains(wanted) else {
+                throw ValidationError(ConfigError.unknownName(kind: "kind", path: "", name: kind, registered: Registries.kindNames).description)
+            }
+            return wanted
+        }
+
         func run() throws {
             bootstrapLogging("warning")
             let registries = try DefaultPlugins.registries()
             for p in plugins { try PluginLoader.load(p, into: registries) }
             if let config { try RunConfig.load(path: config).loadPlugins(into: registries) }
             var listing = registries.listing
-            if let kind {
-                let k = kind.lowercased().replacingOccurrences(of: "_", with: " ")
-                let aliases = ["lrscheduler": "lr scheduler", "lr": "lr scheduler", "postprocess": "postprocess",
-                               "post process": "postprocess", "architecture": "arch"]
-                let wanted = aliases[k] ?? (k.hasSuffix("s") && Registries.kindNames.contains(String(k.dropLast())) ? String(k.dropLast()) : k)
-                guard Registries.kindNames.contains(wanted) else {
-                    throw ConfigError.unknownName(kind: "kind", path: "", name: kind, registered: Registries.kindNames)
-                }
-                listing = listing.filter { $0.kind == wanted }
-            }
+            if let wanted = try wantedKind() { listing = listing.filter { $0.kind == wanted } }
             for (kind, entries) in listing {
                 Output.line("\(kind):")
                 if entries.isEmpty { Output.line("  (none registered)") }

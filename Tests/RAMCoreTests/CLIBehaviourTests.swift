@@ -90,6 +90,44 @@ final class CLIBehaviourTests: XCTestCase, RamProcessTesting {
         XCTAssertTrue(e2.hasPrefix("Error: -o 'Infer.batch_size': expected Section.key=value\n"), e2)
     }
 
+    /// An `-o` key that is not a dotted path, and an unknown `ram list` kind, are command-line
+    /// mistakes too (exit code 64).
+    func testMalformedOverrideKeyAndUnknownListKindAreUsageErrors() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        for o in ["=5", "Global.=5", ".device=5", "Global..device=5"] {
+            let (code, out, err) = try run(["infer", "-c", cfg.path, "-o", o, "--print-config"])
+            XCTAssertEqual(code, 64, o)
+            XCTAssertEqual(out, "")
+            XCTAssertTrue(err.hasPrefix("Error: -o '\(o)': the key '"), err)
+        }
+        let (code, _, err) = try run(["list", "bogus"])
+        XCTAssertEqual(code, 64)
+        XCTAssertTrue(err.hasPrefix("Error: unknown kind 'bogus'. Registered kind names: arch, backbone,") && err.contains("Usage: ram list"), err)
+    }
+
+    /// An empty config (or comments only) says so, naming the file.
+    func testEmptyConfigIsNamed() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = dir.appendingPathComponent("empty.yaml")
+        try "# nothing yet\n".write(to: cfg, atomically: true, encoding: .utf8)
+        let (code, out, err) = try run(["infer", "-c", cfg.path])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(out, "")
+        XCTAssertEqual(err, "ram: error: '\(cfg.path)': the config file is empty (no sections; expected Global, Arch, Infer, ...)\n")
+    }
+
+    /// A FIFO given as a plugin is refused (dlopen of it blocked forever).
+    func testPluginThatIsAFifoIsRefused() throws {
+        let dir = try temporaryFolder(self)
+        let cfg = try writeConfig(in: dir)
+        let fifo = dir.appendingPathComponent("p.so")
+        XCTAssertEqual(mkfifo(fifo.path, 0o644), 0)
+        let (code, _, err) = try run(["infer", "-c", cfg.path, "--plugin", fifo.path])
+        XCTAssertEqual(code, 1)
+        XCTAssertEqual(err, "ram: error: plugin '\(fifo.path)': cannot load the shared library: it is a FIFO (named pipe), not a regular file\n")
+    }
+
     /// `ram` alone prints the usage (it used to print `ram: error: --help`).
     func testNoArgumentsPrintsTheUsage() throws {
         let (code, out, err) = try run([])

@@ -226,19 +226,21 @@ final class InferEngineTests: XCTestCase {
         XCTAssertEqual(reports.count, 3)
     }
 
-    /// With none of the right size, the run stops after `Engine.misfitLimit` images instead of
-    /// reporting every image of a large folder.
-    func testManyImagesOfTheWrongSizeStopTheRunEarly() throws {
+    /// Many images of another size before one that fits: every one is tried, the one that fits
+    /// is tagged (a run that stopped early lost it).
+    func testManyImagesOfTheWrongSizeDoNotStopTheRun() throws {
         let imgs = dir.appendingPathComponent("rk_test_misfits")
         try FileManager.default.createDirectory(at: imgs, withIntermediateDirectories: true)
-        for i in 0..<(Engine.misfitLimit + 5) {
+        for i in 0..<20 {
             try "1 1 1 3".write(to: imgs.appendingPathComponent(String(format: "%03d.png", i)), atomically: true, encoding: .utf8)
         }
+        try "1 2 3".write(to: imgs.appendingPathComponent("999.png"), atomically: true, encoding: .utf8)
         let engine = try Engine(config: config(["Infer.infer_imgs=rk_test_misfits", "Infer.batch_size=1"]), registries: testRegistries())
         var reports: [String] = []
-        let e = errorText { try engine.infer(write: { _ in }, report: { reports.append($0) }) }
-        XCTAssertTrue(e.contains("015.png: Infer.transforms produced a 3×3×3 image"), e)
-        XCTAssertEqual(reports.count, Engine.misfitLimit - 1)   // the 16th is the error itself
+        let result = try engine.infer(write: { _ in }, report: { reports.append($0) })
+        XCTAssertEqual(result.predictions.map { ($0.file.map { ($0 as NSString).lastPathComponent }) ?? "" }, ["999.png"])
+        XCTAssertEqual(result.failures.count, 20)
+        XCTAssertEqual(reports.count, 20)
     }
 
     /// A FIFO among the images would block the read forever: it is skipped, named as a FIFO.

@@ -41,6 +41,20 @@ final class PathTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: found, encoding: .utf8), "x")
     }
 
+    /// A loop of symbolic links, or a link to nothing, is named as such, not "not found".
+    func testBrokenLinksAreNamed() throws {
+        let dir = try temporaryFolder(self)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("a").path, withDestinationPath: "b")
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("b").path, withDestinationPath: "a")
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("c").path, withDestinationPath: "missing")
+        XCTAssertThrowsError(try PathResolver.resolve(dir.appendingPathComponent("a").path, baseDirectory: nil, allowResourceFallback: false)) { e in
+            XCTAssertEqual("\(e)", "cannot read '\(dir.appendingPathComponent("a").path)': it is a loop of symbolic links")
+        }
+        XCTAssertThrowsError(try PathResolver.resolve("c", baseDirectory: dir, allowResourceFallback: false)) { e in
+            XCTAssertEqual("\(e)", "cannot read '\(dir.appendingPathComponent("c").path)': it is a symbolic link to a file that does not exist")
+        }
+    }
+
     /// A FIFO or a device is named as such (reading one would block or never end).
     func testNonRegularFilesAreNamed() throws {
         let dir = try temporaryFolder(self)
