@@ -87,7 +87,8 @@ public enum TagList {
             let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
             // Scores are sigmoid outputs in (0, 1): 1 disables a tag (the shipped file does), 0 lets
             // it always pass; anything outside [0, 1] is a mistake in the file.
-            guard let v = Double(t), v.isFinite, v >= 0, v <= 1 else {
+            // (a decimal number, as the reference's float() reads it: not Swift's hex floats)
+            guard !t.lowercased().contains("x"), let v = Double(t), v.isFinite, v >= 0, v <= 1 else {
                 throw TagFileError.badThreshold(path: url.path, line: n + 1, text: line)
             }
             values.append(Float(v))

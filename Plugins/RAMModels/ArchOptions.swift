@@ -96,7 +96,7 @@ public struct RAMArchPlan {
             switch v {
             case let .string(path):
                 let url = try config.resolvePath(path)
-                visionSource = url.lastPathComponent
+                visionSource = url.path
                 sources["vision_config"] = url.path
                 let data: Data
                 do { data = try regularFileData(url) } catch {

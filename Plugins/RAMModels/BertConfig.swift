@@ -150,6 +150,6 @@ public struct BertConfig: Equatable {
             }
             map = m
         }
-        return try BertConfig(map: map, source: url.lastPathComponent)
+        return try BertConfig(map: map, source: url.path)
     }
 }

@@ -90,7 +90,7 @@ final class RamOutPutTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: url) }
         try "0.5\n1\n0\n".write(to: url, atomically: true, encoding: .utf8)
         XCTAssertEqual(try TagList.loadThresholds(url), [0.5, 1, 0])
-        for bad in ["1.7", "-1", "inf"] {
+        for bad in ["1.7", "-1", "inf", "0x1p-1"] {   // (Swift reads hex floats; the reference's float() does not)
             try "0.5\n\(bad)\n".write(to: url, atomically: true, encoding: .utf8)
             XCTAssertThrowsError(try TagList.loadThresholds(url)) { error in
                 XCTAssertEqual(error as? TagFileError, .badThreshold(path: url.path, line: 2, text: bad))
