@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import RAMCore
 import RAMPostProcess
 import RAMBackbones
@@ -140,11 +139,6 @@ public struct RAMArchPlan {
             if values.count > tags.count {
                 throw RAMModelError.badConfig(key: "\(config.path).ram_class_threshold_path",
                                               message: "'\(url.path)' has \(values.count) thresholds, tag_list has \(tags.count) tags")
-            }
-            if values.count < tags.count {
-                // The reference overrides the first thresholds only; say so, since a short file is
-                // more often a mistake than meant.
-                Logger(label: "ramkit.models").notice("\(url.path) has \(values.count) thresholds for \(tags.count) tags: the tags from index \(values.count) on keep Arch.threshold (\(o.threshold))")
             }
         }
         guard o.threshold.isFinite, o.threshold >= 0, o.threshold <= 1 else {
