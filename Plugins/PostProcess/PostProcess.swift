@@ -1,5 +1,6 @@
 // RAMPostProcess: post-processors by PaddleClas name (`RamOutPut`). See docs/tagging.md.
 import Foundation
+import Logging
 import RAMCore
 
 /// Registers this module's post-processors: `RamOutPut`.
@@ -54,9 +55,17 @@ extension RamOutPut {
         let thURL: URL? = (o.ram_class_threshold_path ?? "").isEmpty && customList ? nil
             : try config.resolvePath(o.ram_class_threshold_path, defaultResource: "ram_tag_list_threshold.txt")
         do {
-            try self.init(tagList: TagList.load(tagURL),
+            let tags = try TagList.load(tagURL)
+            let thresholds = try thURL.map { try TagList.loadThresholds($0) }
+            if let th = thresholds, let url = thURL, th.count < tags.count, o.threshold == nil {
+                // The reference overrides the first thresholds only; a short file is more often a
+                // mistake than meant, so say what the other tags get.
+                Logger(label: "ramkit.postprocess").notice(
+                    "\(url.path) (\(config.path).ram_class_threshold_path) has \(th.count) thresholds for \(tags.count) tags: the tags from index \(th.count) on use 0.68")
+            }
+            try self.init(tagList: tags,
                           tagListChinese: try cnURL.map { try TagList.load($0) },
-                          classThresholds: try thURL.map { try TagList.loadThresholds($0) },
+                          classThresholds: thresholds,
                           threshold: o.threshold.map { Float($0) },
                           deleteTagIndex: o.delete_tag_index, language: language,
                           sourceNames: (tagURL.path, cnURL?.path ?? "", thURL?.path ?? ""))
