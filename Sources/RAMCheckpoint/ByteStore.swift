@@ -41,7 +41,15 @@ public final class ByteStore: @unchecked Sendable {
             throw CheckpointError(.notAFile, file: path, "is a directory, expected a checkpoint file (.pth, .pdparams or .safetensors)")
         }
         if (st.st_mode & S_IFMT) != S_IFREG {
-            throw CheckpointError(.notAFile, file: path, "is not a regular file")
+            let kind: String
+            switch st.st_mode & S_IFMT {
+            case S_IFIFO: kind = "a FIFO (named pipe)"
+            case S_IFCHR: kind = "a character device"
+            case S_IFBLK: kind = "a block device"
+            case S_IFSOCK: kind = "a socket"
+            default: kind = "not a file"
+            }
+            throw CheckpointError(.notAFile, file: path, "is \(kind), not a regular file; expected a checkpoint file (.pth, .pdparams or .safetensors)")
         }
         let fd = open(path, O_RDONLY)
         if fd < 0 {

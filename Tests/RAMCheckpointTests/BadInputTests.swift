@@ -79,6 +79,14 @@ final class BadInputTests: XCTestCase {
         expect(dir, .notAFile, mentions: ["is a directory"])
     }
 
+    /// A FIFO (a read would block) or a device (never ends) is refused, saying which it is.
+    func testFifoAndDevice() throws {
+        let fifo = dir.appendingPathComponent("p.pth")
+        XCTAssertEqual(mkfifo(fifo.path, 0o644), 0)
+        expect(fifo, .notAFile, mentions: ["is a FIFO (named pipe), not a regular file"])
+        expect(URL(fileURLWithPath: "/dev/zero"), .notAFile, mentions: ["is a character device, not a regular file"])
+    }
+
     func testEmptyFile() throws {
         expect(try write([], "empty.pth"), .truncated, mentions: ["empty"])
     }
